@@ -1,0 +1,215 @@
+// Package mockserver is the fake IM server: it owns the tenants, the HTTP mux and the protocol
+// adapters, and starts and stops cleanly. A test embeds one with New + Start and gives every spec
+// its own tenant (AddApp), so specs run in parallel without seeing each other.
+package mockserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/imharness/imharness/mockserver/state"
+	"github.com/imharness/imharness/mockserver/tim"
+)
+
+// Options configures a Server. The zero value serves on a free loopback port.
+type Options struct {
+	Addr string        // listen address; default 127.0.0.1:0
+	Hold time.Duration // long-poll hold; default tim.DefaultHold
+	// Middleware wraps the protocol handlers (the recorder's capture goes here).
+	Middleware func(http.Handler) http.Handler
+	// Annotate tells the middleware which tenant, user and connection a request belongs to.
+	Annotate func(ctx context.Context, app, user, conn string)
+	// Logger gets one line per request when set.
+	Logger *slog.Logger
+}
+
+// Server is the fake IM server.
+type Server struct {
+	o    Options
+	mux  *http.ServeMux
+	done chan struct{}
+
+	mu   sync.Mutex
+	apps map[int64]*state.App
+
+	ln      net.Listener
+	srv     *http.Server
+	serveWG sync.WaitGroup
+	closed  bool
+}
+
+// New builds a server; call Start to listen, or use Handler in-process.
+func New(o Options) *Server {
+	if o.Addr == "" {
+		o.Addr = "127.0.0.1:0"
+	}
+	s := &Server{o: o, mux: http.NewServeMux(), done: make(chan struct{}), apps: map[int64]*state.App{}}
+	adapter := tim.New(s, tim.Options{Hold: o.Hold, Annotate: o.Annotate, Done: s.done})
+	var h http.Handler = adapter
+	if o.Middleware != nil {
+		h = o.Middleware(h)
+	}
+	// Every method reaches the adapter, which answers in the protocol's own envelope.
+	s.mux.Handle("/v4/", h)
+	s.mux.Handle("/v3/", h)
+	s.mux.Handle("/v1/", h)
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	return s
+}
+
+// App finds a tenant (tim.Apps).
+func (s *Server) App(id int64) *state.App {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.apps[id]
+}
+
+// AddApp creates a tenant; an existing SDKAppID is an error.
+func (s *Server) AddApp(o state.Options) (*state.App, error) {
+	if o.SDKAppID <= 0 {
+		return nil, fmt.Errorf("sdkappid must be a positive number, got %d", o.SDKAppID)
+	}
+	if o.Secret == "" {
+		return nil, errors.New("secret must not be empty")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.apps[o.SDKAppID] != nil {
+		return nil, fmt.Errorf("sdkappid %d already exists", o.SDKAppID)
+	}
+	a := state.NewApp(o)
+	s.apps[o.SDKAppID] = a
+	return a, nil
+}
+
+// RemoveApp drops a tenant and wakes its waiters.
+func (s *Server) RemoveApp(id int64) {
+	s.mu.Lock()
+	a := s.apps[id]
+	delete(s.apps, id)
+	s.mu.Unlock()
+	if a != nil {
+		a.Close()
+	}
+}
+
+// Handle mounts an extra handler (admin API, other protocol adapters) on the server's mux.
+func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+
+// Handler is the whole server as an http.Handler (for in-process use).
+func (s *Server) Handler() http.Handler { return s.logged(s.mux) }
+
+func (s *Server) logged(h http.Handler) http.Handler {
+	if s.o.Logger == nil {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		h.ServeHTTP(sw, r)
+		s.o.Logger.Info("request", "method", r.Method, "path", r.URL.Path, "status", sw.status,
+			"bytes", sw.n, "ms", time.Since(start).Milliseconds())
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	n      int
+}
+
+func (w *statusWriter) WriteHeader(code int) { w.status = code; w.ResponseWriter.WriteHeader(code) }
+func (w *statusWriter) Write(b []byte) (int, error) {
+	n, err := w.ResponseWriter.Write(b)
+	w.n += n
+	return n, err
+}
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// Start listens and serves until Close (or until ctx ends).
+func (s *Server) Start(ctx context.Context) error {
+	ln, err := net.Listen("tcp", s.o.Addr)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.ln = ln
+	s.srv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	srv := s.srv
+	s.mu.Unlock()
+	s.serveWG.Add(2)
+	go func() {
+		defer s.serveWG.Done()
+		_ = srv.Serve(ln)
+	}()
+	go func() {
+		defer s.serveWG.Done()
+		select {
+		case <-ctx.Done():
+			_ = s.shutdown()
+		case <-s.done:
+		}
+	}()
+	return nil
+}
+
+// Addr is the listening address (after Start).
+func (s *Server) Addr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ln == nil {
+		return ""
+	}
+	return s.ln.Addr().String()
+}
+
+// URL is the base URL clients point at (after Start).
+func (s *Server) URL() string { return "http://" + s.Addr() }
+
+// Close ends held long polls, stops serving and waits for the server's goroutines.
+func (s *Server) Close() error {
+	err := s.shutdown()
+	s.serveWG.Wait()
+	return err
+}
+
+func (s *Server) shutdown() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	close(s.done)
+	srv := s.srv
+	apps := make([]*state.App, 0, len(s.apps))
+	for _, a := range s.apps {
+		apps = append(apps, a)
+	}
+	s.mu.Unlock()
+	for _, a := range apps {
+		a.Close()
+	}
+	if srv == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		return srv.Close()
+	}
+	return nil
+}

@@ -1,0 +1,303 @@
+package state
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+)
+
+// Error is a domain failure with the service's error code; adapters put Code on the wire.
+type Error struct {
+	Code int
+	Info string
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("%s (%d)", e.Info, e.Code) }
+
+func errorf(code int, format string, a ...any) error {
+	return &Error{Code: code, Info: fmt.Sprintf(format, a...)}
+}
+
+// Codes used by the state itself (the Tencent numbering, which the other protocols map from).
+const (
+	CodeInvalidAccount = 20003 // unknown To_Account
+	CodeAuthFailed     = 20002 // a2/tinyid not a live session
+	CodeNoSuchSession  = 20002
+	CodeBadRequest     = 20001
+)
+
+// Options configures a tenant.
+type Options struct {
+	SDKAppID int64
+	Secret   string
+	Seed     uint64 // for reproducible ids; 0 means derive from SDKAppID
+	Clock    *Clock // nil means a real-time clock
+}
+
+// App is one tenant: an SDKAppID with its secret, users, sessions, messages and groups.
+type App struct {
+	mu sync.Mutex
+
+	id     int64
+	secret string
+	clock  *Clock
+	ids    *ids
+
+	users    map[string]*user
+	sessions map[string]*session // by A2Key
+	nextInst map[string]int      // per user: instance counter for connection names
+
+	c2c    []*C2CMessage           // every C2C message, in send order
+	pairs  map[string][]*C2CMessage // by pairKey, in send order
+	groups map[string]*group
+
+	closed bool
+}
+
+// NewApp creates a tenant.
+func NewApp(o Options) *App {
+	seed := o.Seed
+	if seed == 0 {
+		seed = uint64(o.SDKAppID)
+	}
+	c := o.Clock
+	if c == nil {
+		c = NewClock()
+	}
+	return &App{
+		id: o.SDKAppID, secret: o.Secret, clock: c, ids: newIDs(seed),
+		users: map[string]*user{}, sessions: map[string]*session{}, nextInst: map[string]int{},
+		pairs: map[string][]*C2CMessage{}, groups: map[string]*group{},
+	}
+}
+
+// ID is the tenant's SDKAppID.
+func (a *App) ID() int64 { return a.id }
+
+// Secret is the key UserSigs are signed with.
+func (a *App) Secret() string { return a.secret }
+
+// Clock is the tenant's clock.
+func (a *App) Clock() *Clock { return a.clock }
+
+// Now is the tenant's current time.
+func (a *App) Now() time.Time { return a.clock.Now() }
+
+// Close wakes every waiter; later waits return at once. Called when the server stops.
+func (a *App) Close() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.closed = true
+	for _, u := range a.users {
+		u.wakeAll()
+	}
+}
+
+// --- users -------------------------------------------------------------------------------------
+
+type user struct {
+	id      string
+	tinyID  string
+	created time.Time
+	profile map[string]any // Tag_Profile_* → value
+	friends map[string]*friend
+	black   map[string]time.Time
+
+	mailbox  []*C2CMessage // C2C messages to this user, in arrival order
+	synced   int           // mailbox entries already synced or pushed
+	readTime map[string]int64 // peer → last read message time (unix seconds)
+
+	events  []Event // per-user event queue; Event.Seq == index+1
+	wake    chan struct{}
+	hidden  map[string]bool // conversations deleted by the user until their next message
+	convSet map[string]bool // conversation keys the user has (C2C peer ids)
+}
+
+type friend struct {
+	id      string
+	remark  string
+	addTime time.Time
+}
+
+func newUser(id, tinyID string, now time.Time) *user {
+	return &user{id: id, tinyID: tinyID, created: now, profile: map[string]any{},
+		friends: map[string]*friend{}, black: map[string]time.Time{}, readTime: map[string]int64{},
+		wake: make(chan struct{}), hidden: map[string]bool{}, convSet: map[string]bool{}}
+}
+
+func (u *user) wakeAll() {
+	close(u.wake)
+	u.wake = make(chan struct{})
+}
+
+// ensureUser returns the user, creating the account (as the real service does on first login).
+func (a *App) ensureUser(id string) *user {
+	u := a.users[id]
+	if u == nil {
+		u = newUser(id, a.ids.tinyID(), a.clock.Now())
+		a.users[id] = u
+	}
+	return u
+}
+
+// EnsureUser creates the account if it does not exist yet (seeding, imports).
+func (a *App) EnsureUser(id string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.ensureUser(id)
+}
+
+// HasUser reports whether the account exists.
+func (a *App) HasUser(id string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.users[id] != nil
+}
+
+// Users lists account ids, sorted.
+func (a *App) Users() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	out := make([]string, 0, len(a.users))
+	for id := range a.users {
+		out = append(out, id)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// --- sessions ----------------------------------------------------------------------------------
+
+// Session is a logged-in client instance (copy).
+type Session struct {
+	User      string
+	TinyID    string
+	A2        string
+	Instance  int    // 1 for the user's first login, 2 for the second, …
+	Conn      string // stable connection name for transcripts: "alice#1"
+	LongPoll  string // current long-poll id, "" before getlongpollingid
+	Kicked    string // why the session was ended by the server: KickMultipleAccount, …
+	LoggedOut bool
+}
+
+type session struct {
+	Session
+	watermark uint64 // events with Seq <= watermark were already synced when the long poll opened
+}
+
+// Kick reasons.
+const (
+	KickMultipleAccount = "multipleAccount"
+	KickMultipleDevice  = "multipleDevice"
+	KickUserSigExpired  = "userSigExpired"
+)
+
+// Login opens a session for userID (creating the account on first login).
+func (a *App) Login(userID string) Session {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	u := a.ensureUser(userID)
+	a.nextInst[userID]++
+	n := a.nextInst[userID]
+	s := &session{Session: Session{User: userID, TinyID: u.tinyID, A2: a.ids.token(32), Instance: n,
+		Conn: fmt.Sprintf("%s#%d", userID, n)}}
+	a.sessions[s.A2] = s
+	return s.Session
+}
+
+// Auth finds the live session for a2 and tinyid.
+func (a *App) Auth(tinyID, a2 string) (Session, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	s := a.sessions[a2]
+	if s == nil || s.TinyID != tinyID || s.LoggedOut {
+		return Session{}, errorf(CodeAuthFailed, "a2/tinyid do not name a live session")
+	}
+	return s.Session, nil
+}
+
+// Sessions lists the user's live sessions.
+func (a *App) Sessions(userID string) []Session {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var out []Session
+	for _, s := range a.sessions {
+		if s.User == userID && !s.LoggedOut {
+			out = append(out, s.Session)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Instance < out[j].Instance })
+	return out
+}
+
+// Logout ends a session and wakes its long poll.
+func (a *App) Logout(a2 string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if s := a.sessions[a2]; s != nil {
+		s.LoggedOut = true
+		s.LongPoll = ""
+		a.users[s.User].wakeAll()
+	}
+}
+
+// Kick marks the user's live sessions as kicked for reason and wakes their long polls; the
+// adapter answers the next long poll accordingly. It returns how many sessions were kicked.
+func (a *App) Kick(userID, reason string) (int, error) {
+	switch reason {
+	case KickMultipleAccount, KickMultipleDevice, KickUserSigExpired:
+	default:
+		return 0, fmt.Errorf("unknown kick type %q (want %s, %s or %s)", reason, KickMultipleAccount, KickMultipleDevice, KickUserSigExpired)
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	u := a.users[userID]
+	if u == nil {
+		return 0, errorf(CodeInvalidAccount, "no user %q", userID)
+	}
+	n := 0
+	for _, s := range a.sessions {
+		if s.User != userID || s.LoggedOut || s.Kicked != "" {
+			continue
+		}
+		n++
+		if reason != KickMultipleDevice { // a device kick travels as an event; the SDK logs itself out
+			s.Kicked = reason
+		}
+	}
+	if reason == KickMultipleDevice {
+		a.push(u, Event{Kind: EvKickout, Kick: &Kickout{User: userID, SDKAppID: a.id}})
+	}
+	u.wakeAll()
+	return n, nil
+}
+
+// OpenLongPoll gives the session a long-poll id; events queued before now count as synced.
+func (a *App) OpenLongPoll(a2 string) (string, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	s := a.sessions[a2]
+	if s == nil || s.LoggedOut {
+		return "", errorf(CodeAuthFailed, "no live session")
+	}
+	s.LongPoll = fmt.Sprintf("%d-%s", s.Instance, a.ids.token(16))
+	s.watermark = uint64(len(a.users[s.User].events))
+	return s.LongPoll, nil
+}
+
+// CloseLongPoll ends the session's long poll (longpollinglogout) and wakes it.
+func (a *App) CloseLongPoll(a2, id string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if s := a.sessions[a2]; s != nil && (id == "" || s.LongPoll == id) {
+		s.LongPoll = ""
+		a.users[s.User].wakeAll()
+	}
+}
+
+var errClosed = errors.New("server closing")
+
+// ErrClosed is returned by waits when the tenant was closed.
+var ErrClosed = errClosed

@@ -1,0 +1,128 @@
+package state
+
+import "encoding/json"
+
+// EventKind says what an Event carries.
+type EventKind int
+
+const (
+	EvC2CMessage   EventKind = iota + 1 // a C2C message (Tencent Event 9)
+	EvGroupMessage                      // a group message (Event 3)
+	EvGroupTip                          // a group tip (Event 4)
+	EvGroupNotice                       // a group system notice (Event 5)
+	EvKickout                           // another device logged in (Event 10 KickoutMsgNotify)
+	EvReadReceipt                       // the peer read up to a time (Event 10 C2cReadedReceipt)
+	EvRaw                               // an adapter-specific event injected by a scenario
+)
+
+// Event is one item in a user's event queue. Seq numbers the user's queue from 1 (Tencent's
+// NoticeSeq); every session of the user sees the same queue.
+type Event struct {
+	Seq  uint64
+	Kind EventKind
+	// ExceptInstance, when non-zero, hides the event from that instance of the user (the sender's
+	// own session does not get its C2C message echoed back).
+	ExceptInstance int
+
+	C2C     *C2CMessage
+	Group   *GroupMessage
+	Tip     *GroupTip
+	Notice  *GroupNotice
+	Receipt *ReadReceipt
+	Kick    *Kickout
+	Raw     *RawEvent
+}
+
+// ReadReceipt says Reader read the conversation with the event's owner up to Time.
+type ReadReceipt struct {
+	Reader string
+	Time   int64
+}
+
+// Kickout says the account was logged in on another device.
+type Kickout struct {
+	User     string
+	SDKAppID int64
+}
+
+// RawEvent is a wire-shaped event for one protocol, pushed as is (scenario "deliver an arbitrary event").
+type RawEvent struct {
+	Protocol string          // "tim"
+	Body     json.RawMessage // e.g. {"Event":9,"C2cMsgArray":[…]}
+}
+
+// push appends an event to the user's queue and wakes its long polls. Lock held.
+func (a *App) push(u *user, e Event) {
+	e.Seq = uint64(len(u.events)) + 1
+	u.events = append(u.events, e)
+	u.wakeAll()
+}
+
+// PushRaw queues a protocol-specific event for every session of a user.
+func (a *App) PushRaw(userID string, raw RawEvent) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	u := a.users[userID]
+	if u == nil {
+		return errorf(CodeInvalidAccount, "no user %q", userID)
+	}
+	a.push(u, Event{Kind: EvRaw, Raw: &raw})
+	return nil
+}
+
+// PollResult is what a long poll should answer now.
+type PollResult struct {
+	Events []Event // deliverable events after the cursor
+	Kicked string  // the session was kicked: answer with that kick
+	Ended  bool    // the long poll was closed or the session logged out: answer "no news"
+}
+
+// Ready reports whether the poll should be answered now.
+func (r PollResult) Ready() bool { return len(r.Events) > 0 || r.Kicked != "" || r.Ended }
+
+// Poll looks at the session's queue after the client's cursor. When nothing is ready, wait on the
+// returned channel (outside any lock) and poll again.
+func (a *App) Poll(a2, longPollID string, after uint64, max int) (PollResult, <-chan struct{}, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	s := a.sessions[a2]
+	if s == nil {
+		return PollResult{}, nil, errorf(CodeAuthFailed, "no live session")
+	}
+	u := a.users[s.User]
+	if a.closed {
+		return PollResult{Ended: true}, u.wake, nil
+	}
+	if s.Kicked != "" {
+		return PollResult{Kicked: s.Kicked}, u.wake, nil
+	}
+	if s.LoggedOut || s.LongPoll == "" || (longPollID != "" && longPollID != s.LongPoll) {
+		return PollResult{Ended: true}, u.wake, nil
+	}
+	if after < s.watermark {
+		after = s.watermark
+	}
+	var out []Event
+	for i := int(after); i < len(u.events) && len(out) < max; i++ {
+		e := u.events[i]
+		if e.ExceptInstance == s.Instance {
+			continue
+		}
+		out = append(out, e)
+		if e.Kind == EvC2CMessage && e.C2C != nil {
+			a.markSynced(u, e.C2C)
+		}
+	}
+	return PollResult{Events: out}, u.wake, nil
+}
+
+// EventsOf returns a copy of the user's whole queue (admin API, tests).
+func (a *App) EventsOf(userID string) []Event {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	u := a.users[userID]
+	if u == nil {
+		return nil
+	}
+	return append([]Event(nil), u.events...)
+}

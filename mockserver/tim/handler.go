@@ -1,0 +1,180 @@
+// Package tim is the Tencent Cloud IM adapter: the v4/<service>/<cmd> JSON-over-HTTP family with
+// long polling, spoken by tim-js-sdk 2.2–2.10 and webim.js 1.x. Handlers are thin: decode the
+// body, call the tenant's state, encode the reply. The wire shapes live in wire.go.
+package tim
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/imharness/imharness/mockserver/state"
+)
+
+// Apps finds a tenant by SDKAppID.
+type Apps interface {
+	App(sdkappid int64) *state.App
+}
+
+// Options configures the adapter.
+type Options struct {
+	// Hold is how long a long poll with no news is held; it must stay under the SDK's 30 s timeout.
+	Hold time.Duration
+	// MaxBody caps a request body; larger ones are refused with 20001.
+	MaxBody int64
+	// Annotate, when set, is told which tenant, user and connection a request belongs to (the recorder).
+	Annotate func(ctx context.Context, app, user, conn string)
+	// Done ends held long polls when the server shuts down.
+	Done <-chan struct{}
+}
+
+// DefaultHold keeps long polls under tim-js-sdk's 30 s axios timeout with room to spare.
+const DefaultHold = 20 * time.Second
+
+// Handler serves the Tencent IM HTTP protocol.
+type Handler struct {
+	apps Apps
+	o    Options
+}
+
+// New builds the adapter.
+func New(apps Apps, o Options) *Handler {
+	if o.Hold <= 0 {
+		o.Hold = DefaultHold
+	}
+	if o.MaxBody <= 0 {
+		o.MaxBody = 1 << 20
+	}
+	return &Handler{apps: apps, o: o}
+}
+
+// auth says what identity a command needs.
+type auth int
+
+const (
+	authSession auth = iota // a2 + tinyid of a live session
+	authApp                 // only a known sdkappid (authkey, telemetry)
+	authNone                // nothing (accesslayer, login checks its own)
+)
+
+type route struct {
+	auth auth
+	fn   func(*Call) (any, *Error)
+}
+
+// Call is one request being served.
+type Call struct {
+	h       *Handler
+	ctx     context.Context
+	Command string // "openim/sendmsg"
+	Query   map[string]string
+	Body    []byte
+	App     *state.App
+	Session state.Session // set for authSession commands
+}
+
+// ServeHTTP answers every request with HTTP 200 and a JSON envelope, errors included: the SDKs
+// retry non-2xx statuses, which would hide the error from the test.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Access-Control-Allow-Origin", "*")
+	if r.Method == http.MethodOptions {
+		w.Header().Set("Access-Control-Allow-Methods", "POST, GET, OPTIONS")
+		w.Header().Set("Access-Control-Allow-Headers", "Content-Type")
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	body, rerr := h.serve(r)
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(encode(body, rerr))
+}
+
+func (h *Handler) serve(r *http.Request) (any, *Error) {
+	c := &Call{h: h, ctx: r.Context(), Query: parseQuery(r.URL.RawQuery)}
+	cmd, ok := commandOf(r.URL.Path)
+	if !ok {
+		return nil, fail(CodeUnknownCommand, "no such command %q: want /v4/<service>/<cmd>", r.URL.Path)
+	}
+	c.Command = cmd
+	rt, ok := routes[cmd]
+	if !ok {
+		return nil, fail(CodeUnknownCommand, "unknown command %s", cmd)
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, h.o.MaxBody+1))
+	if err != nil {
+		return nil, fail(CodeInvalidPacket, "reading body: %v", err)
+	}
+	if int64(len(body)) > h.o.MaxBody {
+		return nil, fail(CodeInvalidPacket, "body exceeds %d bytes", h.o.MaxBody)
+	}
+	c.Body = body
+	if e := c.identify(rt.auth); e != nil {
+		return nil, e
+	}
+	return rt.fn(c)
+}
+
+// commandOf turns "/v4/openim/sendmsg" (or v1/v3) into "openim/sendmsg".
+func commandOf(path string) (string, bool) {
+	parts := strings.Split(strings.Trim(path, "/"), "/")
+	if len(parts) != 3 || len(parts[0]) < 2 || parts[0][0] != 'v' {
+		return "", false
+	}
+	if _, err := strconv.Atoi(parts[0][1:]); err != nil {
+		return "", false
+	}
+	return parts[1] + "/" + parts[2], true
+}
+
+// identify finds the tenant and, for session commands, the session.
+func (c *Call) identify(a auth) *Error {
+	user := c.Query["identifier"]
+	if a == authNone && c.Query["sdkappid"] == "" {
+		c.annotate("", user, user)
+		return nil
+	}
+	id, err := strconv.ParseInt(c.Query["sdkappid"], 10, 64)
+	if err != nil {
+		return fail(CodeNoSuchApp, "query sdkappid %q is not a number", c.Query["sdkappid"])
+	}
+	c.App = c.h.apps.App(id)
+	if c.App == nil {
+		return fail(CodeNoSuchApp, "sdkappid %d is not a tenant of this server", id)
+	}
+	if a != authSession {
+		c.annotate(c.Query["sdkappid"], user, user)
+		return nil
+	}
+	s, serr := c.App.Auth(c.Query["tinyid"], c.Query["a2"])
+	if serr != nil {
+		c.annotate(c.Query["sdkappid"], "", "tinyid:"+c.Query["tinyid"])
+		return asError(serr)
+	}
+	c.Session = s
+	c.annotate(c.Query["sdkappid"], s.User, s.Conn)
+	return nil
+}
+
+func (c *Call) annotate(app, user, conn string) {
+	if c.h.o.Annotate != nil {
+		c.h.o.Annotate(c.ctx, app, user, conn)
+	}
+}
+
+// decode reads the body into v.
+func (c *Call) decode(v any) *Error { return decode(c.Body, v) }
+
+// Context is the request's context.
+func (c *Call) Context() context.Context { return c.ctx }
+
+// routes maps every command this server speaks to its handler; each service's file adds its own.
+var routes = map[string]route{}
+
+func register(auth auth, fns map[string]func(*Call) (any, *Error)) {
+	for cmd, fn := range fns {
+		routes[cmd] = route{auth: auth, fn: fn}
+	}
+}

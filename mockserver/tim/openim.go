@@ -1,0 +1,304 @@
+package tim
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/imharness/imharness/mockserver/state"
+	"github.com/imharness/imharness/mockserver/usersig"
+)
+
+func init() {
+	register(authNone, map[string]func(*Call) (any, *Error){
+		"webim/accesslayer": accessLayer,
+		"openim/login":      login,
+	})
+	register(authApp, map[string]func(*Call) (any, *Error){
+		"openim/authkey":            authKey,
+		"imopenstat/tim_web_report": telemetry,
+	})
+	register(authSession, map[string]func(*Call) (any, *Error){
+		"openim/logout":             logout,
+		"openim/getmsg":             getMsg,
+		"openim/getlongpollingid":   getLongPollingID,
+		"openim/longpolling":        longPolling,
+		"openim/longpollinglogout":  longPollingLogout,
+		"openim/sendmsg":            sendMsg,
+		"openim/getroammsg":         getRoamMsg,
+		"openim/msgreaded":          msgReaded,
+		"openim/get_peer_read_time": getPeerReadTime,
+	})
+}
+
+func accessLayer(c *Call) (any, *Error) {
+	return map[string]int{"WebImAccessLayer": 0}, nil
+}
+
+func telemetry(c *Call) (any, *Error) { return nil, nil }
+
+func login(c *Call) (any, *Error) {
+	var req struct{ State string }
+	if e := c.decode(&req); e != nil {
+		return nil, e
+	}
+	if c.App == nil {
+		return nil, fail(CodeNoSuchApp, "login needs the query parameter sdkappid")
+	}
+	id := c.Query["identifier"]
+	if id == "" {
+		return nil, fail(CodeInvalidAccount, "login needs the query parameter identifier")
+	}
+	if _, err := usersig.Verify(c.Query["usersig"], c.App.Secret(), c.App.ID(), id, c.App.Now()); err != nil {
+		return nil, asError(err)
+	}
+	s := c.App.Login(id)
+	c.annotate(strconv.FormatInt(c.App.ID(), 10), s.User, s.Conn)
+	return struct {
+		A2Key  string `json:"A2Key"`
+		TinyId string `json:"TinyId"`
+		InstId int    `json:"InstId"`
+	}{s.A2, s.TinyID, s.Instance}, nil
+}
+
+func logout(c *Call) (any, *Error) {
+	c.App.Logout(c.Session.A2)
+	return nil, nil
+}
+
+func authKey(c *Call) (any, *Error) {
+	// Only used to build download URLs of old file elements; stable per tenant so transcripts are too.
+	return map[string]any{"AuthKey": fmt.Sprintf("authkey-%d", c.App.ID()), "ExpireTime": 86400}, nil
+}
+
+// getmsg: the offline C2C sync. The SDK opens its long poll only after SyncFlag 2 with a
+// non-empty string Cookie.
+func getMsg(c *Call) (any, *Error) {
+	var req struct {
+		Cookie   json.RawMessage
+		SyncFlag int
+	}
+	if e := c.decode(&req); e != nil {
+		return nil, e
+	}
+	cookie, e := stringish(req.Cookie, "Cookie")
+	if e != nil {
+		return nil, e
+	}
+	page, err := c.App.SyncC2C(c.Session.User, cookie)
+	if err != nil {
+		return nil, asError(err)
+	}
+	type unread struct {
+		From_Account string `json:"From_Account"`
+		Count        int    `json:"Count"`
+		LastMsgTime  int64  `json:"LastMsgTime"`
+	}
+	resp := struct {
+		Cookie                  string   `json:"Cookie"`
+		SyncFlag                int      `json:"SyncFlag"`
+		MsgList                 []C2CMsg `json:"MsgList"`
+		C2CRemainingUnreadCount []unread `json:"C2CRemainingUnreadCount"`
+	}{Cookie: page.Cookie, SyncFlag: 1, MsgList: []C2CMsg{}, C2CRemainingUnreadCount: []unread{}}
+	if page.Complete {
+		resp.SyncFlag = 2
+	}
+	for _, m := range page.Messages {
+		resp.MsgList = append(resp.MsgList, c2cOut(m))
+	}
+	for _, u := range page.Unread {
+		resp.C2CRemainingUnreadCount = append(resp.C2CRemainingUnreadCount, unread{u.Peer, u.Count, u.LastTime})
+	}
+	return resp, nil
+}
+
+// stringish accepts a JSON string or number (webim.js sends numeric cookies) or null.
+func stringish(raw json.RawMessage, field string) (string, *Error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return "", nil
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s, nil
+	}
+	var n json.Number
+	if json.Unmarshal(raw, &n) == nil {
+		return n.String(), nil
+	}
+	return "", fail(CodeJSONParse, "field %s: want a string, got %s", field, raw)
+}
+
+func getLongPollingID(c *Call) (any, *Error) {
+	id, err := c.App.OpenLongPoll(c.Session.A2)
+	if err != nil {
+		return nil, asError(err)
+	}
+	return map[string]any{"LongPollingId": id, "Timeout": 30}, nil
+}
+
+func longPollingLogout(c *Call) (any, *Error) {
+	var req struct{ LongPollingId string }
+	if e := c.decode(&req); e != nil {
+		return nil, e
+	}
+	c.App.CloseLongPoll(c.Session.A2, req.LongPollingId)
+	return nil, nil
+}
+
+// Long-poll reply codes that make the SDK log out.
+const (
+	codeKickMultipleAccount = 91101
+	codeUserSigExpired      = usersig.CodeExpired
+	maxEventsPerPoll        = 50
+)
+
+// longPolling holds the request until the user's queue has news for this session, the session is
+// kicked or closed, the hold time passes ("no news": OK without EventArray), or the server stops.
+func longPolling(c *Call) (any, *Error) {
+	var req struct {
+		Cookie struct {
+			NoticeSeq     uint64
+			LongPollingId string
+		}
+	}
+	if e := c.decode(&req); e != nil {
+		return nil, e
+	}
+	hold := time.NewTimer(c.h.o.Hold)
+	defer hold.Stop()
+	for {
+		res, wake, err := c.App.Poll(c.Session.A2, req.Cookie.LongPollingId, req.Cookie.NoticeSeq, maxEventsPerPoll)
+		if err != nil {
+			return nil, asError(err)
+		}
+		switch {
+		case res.Kicked == state.KickMultipleAccount:
+			return nil, fail(codeKickMultipleAccount, "kicked: the account logged in elsewhere")
+		case res.Kicked == state.KickUserSigExpired:
+			return nil, fail(codeUserSigExpired, "kicked: UserSig expired")
+		case res.Ready():
+			return pollReply(res.Events), nil
+		}
+		select {
+		case <-wake:
+		case <-hold.C:
+			return nil, nil
+		case <-c.ctx.Done():
+			return nil, nil
+		case <-c.h.o.Done:
+			return nil, nil
+		}
+	}
+}
+
+func pollReply(events []state.Event) any {
+	var arr []json.RawMessage
+	for _, e := range events {
+		if raw, ok := eventOut(e); ok {
+			arr = append(arr, raw)
+		}
+	}
+	if len(arr) == 0 {
+		return nil
+	}
+	return map[string]any{"EventArray": arr}
+}
+
+func sendMsg(c *Call) (any, *Error) {
+	var req struct {
+		From_Account string
+		To_Account   string
+		MsgSeq       uint64
+		MsgRandom    uint32
+		MsgTimeStamp int64
+		MsgLifeTime  *int
+		MsgBody      []MsgElem
+	}
+	if e := c.decode(&req); e != nil {
+		return nil, e
+	}
+	if req.From_Account != "" && req.From_Account != c.Session.User {
+		return nil, fail(CodeInvalidPacket, "From_Account %q is not the logged-in user %q", req.From_Account, c.Session.User)
+	}
+	if req.To_Account == "" {
+		return nil, fail(CodeInvalidAccount, "To_Account is missing")
+	}
+	body, e := elemsIn(req.MsgBody)
+	if e != nil {
+		return nil, e
+	}
+	m, err := c.App.SendC2C(c.Session.Instance, state.C2CMessage{
+		From: c.Session.User, To: req.To_Account, Seq: req.MsgSeq, Random: req.MsgRandom,
+		ClientTime: req.MsgTimeStamp, Body: body, OnlineOnly: req.MsgLifeTime != nil && *req.MsgLifeTime == 0,
+	})
+	if err != nil {
+		return nil, asError(err)
+	}
+	return map[string]any{"MsgTime": m.Time, "MsgKey": m.Key()}, nil
+}
+
+func getRoamMsg(c *Call) (any, *Error) {
+	var req struct {
+		Peer_Account string
+		MaxCnt       int
+		LastMsgTime  int64
+		MsgKey       string
+	}
+	if e := c.decode(&req); e != nil {
+		return nil, e
+	}
+	if req.Peer_Account == "" {
+		return nil, fail(CodeMissingField, "Peer_Account is missing")
+	}
+	page, err := c.App.RoamC2C(c.Session.User, req.Peer_Account, req.MaxCnt, req.MsgKey)
+	if err != nil {
+		return nil, asError(err)
+	}
+	resp := struct {
+		Complete    int      `json:"Complete"`
+		MsgCnt      int      `json:"MsgCnt"`
+		LastMsgTime int64    `json:"LastMsgTime"`
+		MsgKey      string   `json:"MsgKey"`
+		MsgList     []C2CMsg `json:"MsgList"`
+	}{MsgCnt: len(page.Messages), LastMsgTime: page.LastTime, MsgKey: page.Key, MsgList: []C2CMsg{}}
+	if page.Complete {
+		resp.Complete = 1
+	}
+	for _, m := range page.Messages {
+		resp.MsgList = append(resp.MsgList, c2cOut(m))
+	}
+	return resp, nil
+}
+
+func msgReaded(c *Call) (any, *Error) {
+	var req struct {
+		C2CMsgReaded struct {
+			C2CMsgReadedItem []struct {
+				To_Account    string
+				LastedMsgTime int64
+				Receipt       int
+			}
+		}
+	}
+	if e := c.decode(&req); e != nil {
+		return nil, e
+	}
+	for _, it := range req.C2CMsgReaded.C2CMsgReadedItem {
+		if it.To_Account == "" {
+			return nil, fail(CodeMissingField, "C2CMsgReadedItem.To_Account is missing")
+		}
+		if err := c.App.MarkC2CRead(c.Session.User, it.To_Account, it.LastedMsgTime, it.Receipt == 1); err != nil {
+			return nil, asError(err)
+		}
+	}
+	return nil, nil
+}
+
+func getPeerReadTime(c *Call) (any, *Error) {
+	var req struct{ To_Account []string }
+	if e := c.decode(&req); e != nil {
+		return nil, e
+	}
+	return map[string]any{"ReadTime": c.App.PeerReadTimes(c.Session.User, req.To_Account)}, nil
+}

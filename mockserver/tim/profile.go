@@ -1,0 +1,107 @@
+package tim
+
+import (
+	"github.com/imharness/imharness/mockserver/state"
+)
+
+func init() {
+	register(authSession, map[string]func(*Call) (any, *Error){
+		"profile/portrait_get_all": portraitGetAll,
+		"profile/portrait_get":     portraitGetAll,
+		"profile/portrait_set":     portraitSet,
+		"sns/friend_get_all":       friendGetAll,
+		"sns/black_list_get":       blackListGet,
+	})
+}
+
+type profileItem struct {
+	Tag   string `json:"Tag"`
+	Value any    `json:"Value"`
+}
+
+// codeAccountNotFound is the per-user ResultCode for an unknown account.
+const codeAccountNotFound = 40003
+
+func portraitGetAll(c *Call) (any, *Error) {
+	var req struct {
+		UserItem   []struct{ To_Account string }
+		To_Account []string // webim.js 1.x shape
+		TagList    []string
+	}
+	if e := c.decode(&req); e != nil {
+		return nil, e
+	}
+	ids := req.To_Account
+	for _, it := range req.UserItem {
+		ids = append(ids, it.To_Account)
+	}
+	type userProfile struct {
+		To_Account  string        `json:"To_Account"`
+		ResultCode  int           `json:"ResultCode"`
+		ResultInfo  string        `json:"ResultInfo"`
+		ProfileItem []profileItem `json:"ProfileItem"`
+	}
+	want := map[string]bool{}
+	for _, t := range req.TagList {
+		want[t] = true
+	}
+	out := []userProfile{}
+	for _, id := range ids {
+		items, ok := c.App.Profile(id)
+		if !ok {
+			out = append(out, userProfile{To_Account: id, ResultCode: codeAccountNotFound, ResultInfo: "account not found", ProfileItem: []profileItem{}})
+			continue
+		}
+		up := userProfile{To_Account: id, ProfileItem: []profileItem{}}
+		for _, it := range items {
+			if len(want) == 0 || want[it.Tag] {
+				up.ProfileItem = append(up.ProfileItem, profileItem{it.Tag, it.Value})
+			}
+		}
+		out = append(out, up)
+	}
+	return map[string]any{"UserProfileItem": out}, nil
+}
+
+func portraitSet(c *Call) (any, *Error) {
+	var req struct{ ProfileItem []profileItem }
+	if e := c.decode(&req); e != nil {
+		return nil, e
+	}
+	items := make([]state.ProfileItem, 0, len(req.ProfileItem))
+	for i, it := range req.ProfileItem {
+		if it.Tag == "" {
+			return nil, fail(CodeMissingField, "ProfileItem[%d].Tag is missing", i)
+		}
+		items = append(items, state.ProfileItem{Tag: it.Tag, Value: it.Value})
+	}
+	if err := c.App.SetProfile(c.Session.User, items); err != nil {
+		return nil, asError(err)
+	}
+	return nil, nil
+}
+
+func friendGetAll(c *Call) (any, *Error) {
+	type info struct {
+		Info_Account   string        `json:"Info_Account"`
+		SnsProfileItem []profileItem `json:"SnsProfileItem"`
+	}
+	list := []info{}
+	for _, f := range c.App.Friends(c.Session.User) {
+		list = append(list, info{f.User, []profileItem{{"Tag_SNS_IM_Remark", f.Remark}, {"Tag_SNS_IM_AddTime", f.AddTime}}})
+	}
+	return map[string]any{"FriendNum": len(list), "InfoItem": list, "CompleteFlag": 1,
+		"NextStartIndex": 0, "StandardSequence": 0, "CustomSequence": 0}, nil
+}
+
+func blackListGet(c *Call) (any, *Error) {
+	type item struct {
+		To_Account        string `json:"To_Account"`
+		AddBlackTimeStamp int64  `json:"AddBlackTimeStamp"`
+	}
+	list := []item{}
+	for _, b := range c.App.Blacklist(c.Session.User) {
+		list = append(list, item{b.User, b.Time})
+	}
+	return map[string]any{"BlackListItem": list, "StartIndex": 0, "CurruentSequence": 0}, nil
+}

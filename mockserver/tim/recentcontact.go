@@ -1,0 +1,122 @@
+package tim
+
+import (
+	"github.com/imharness/imharness/mockserver/state"
+)
+
+func init() {
+	register(authSession, map[string]func(*Call) (any, *Error){
+		"recentcontact/page_get": recentContacts,
+		"recentcontact/get":      recentContacts,
+		"recentcontact/delete":   deleteRecentContact,
+	})
+}
+
+type lastMsg struct {
+	MsgBody []MsgElem `json:"MsgBody"`
+}
+
+// sessionItem covers both C2C (Type 1) and group (Type 2) entries; omitempty keeps each to its own keys.
+type sessionItem struct {
+	Type                  int     `json:"Type"`
+	To_Account            string  `json:"To_Account,omitempty"`
+	ToAccount             string  `json:"ToAccount,omitempty"`
+	MsgTimeStamp          int64   `json:"MsgTimeStamp"`
+	MsgSeq                uint64  `json:"MsgSeq"`
+	MsgRandom             uint32  `json:"MsgRandom,omitempty"`
+	MsgShow               string  `json:"MsgShow"`
+	C2cNick               *string `json:"C2cNick,omitempty"`
+	C2cImage              *string `json:"C2cImage,omitempty"`
+	LastC2CMsgFromAccount string  `json:"LastC2CMsgFromAccount,omitempty"`
+	MsgGroupFrom_Account  string  `json:"MsgGroupFrom_Account,omitempty"`
+	UnreadMsgCount        int     `json:"UnreadMsgCount"`
+	C2cPeerReadTime       *int64  `json:"C2cPeerReadTime,omitempty"`
+	MsgGroupReadedSeq     *uint64 `json:"MsgGroupReadedSeq,omitempty"`
+	LastMsg               lastMsg `json:"LastMsg"`
+}
+
+// recentContacts answers page_get (login) and get (getConversationList) in one complete page.
+func recentContacts(c *Call) (any, *Error) {
+	var req struct {
+		From_Account string
+		TimeStamp    int64
+	}
+	if e := c.decode(&req); e != nil {
+		return nil, e
+	}
+	convs, err := c.App.Conversations(c.Session.User)
+	if err != nil {
+		return nil, asError(err)
+	}
+	items := []sessionItem{}
+	for _, cv := range convs {
+		items = append(items, c.sessionItem(cv))
+	}
+	return map[string]any{"CompleteFlag": 1, "TimeStamp": c.App.Now().Unix(), "SessionItem": items}, nil
+}
+
+func (c *Call) sessionItem(cv state.Conversation) sessionItem {
+	it := sessionItem{UnreadMsgCount: cv.Unread, MsgTimeStamp: cv.Time}
+	switch cv.Type {
+	case state.ConvC2C:
+		m := cv.LastC2C
+		nick, image := c.profileString(cv.Peer, "Tag_Profile_IM_Nick"), c.profileString(cv.Peer, "Tag_Profile_IM_Image")
+		it.Type, it.To_Account, it.C2cNick, it.C2cImage = 1, cv.Peer, &nick, &image
+		it.MsgSeq, it.MsgRandom, it.LastC2CMsgFromAccount = m.Seq, m.Random, m.From
+		it.C2cPeerReadTime = &cv.PeerReadTime
+		it.LastMsg = lastMsg{MsgBody: elemsOut(m.Body)}
+	case state.ConvGroup:
+		it.Type, it.ToAccount = 2, cv.Peer
+		seq := cv.ReadSeq
+		it.MsgGroupReadedSeq = &seq
+		if m := cv.LastGroup; m != nil {
+			it.MsgSeq, it.MsgRandom, it.MsgGroupFrom_Account = m.Seq, m.Random, m.From
+			it.LastMsg = lastMsg{MsgBody: elemsOut(m.Body)}
+		} else {
+			it.LastMsg = lastMsg{MsgBody: []MsgElem{}}
+		}
+	}
+	return it
+}
+
+func (c *Call) profileString(user, tag string) string {
+	items, _ := c.App.Profile(user)
+	for _, it := range items {
+		if it.Tag == tag {
+			if s, ok := it.Value.(string); ok {
+				return s
+			}
+		}
+	}
+	return ""
+}
+
+func deleteRecentContact(c *Call) (any, *Error) {
+	var req struct {
+		To_Account string
+		ToGroupid  string
+		Type       int
+	}
+	if e := c.decode(&req); e != nil {
+		return nil, e
+	}
+	var err error
+	switch req.Type {
+	case 1:
+		if req.To_Account == "" {
+			return nil, fail(CodeMissingField, "To_Account is missing")
+		}
+		err = c.App.DeleteConversation(c.Session.User, state.ConvC2C, req.To_Account)
+	case 2:
+		if req.ToGroupid == "" {
+			return nil, fail(CodeMissingField, "ToGroupid is missing")
+		}
+		err = c.App.DeleteConversation(c.Session.User, state.ConvGroup, req.ToGroupid)
+	default:
+		return nil, fail(CodeMissingField, "Type must be 1 (C2C) or 2 (group), got %d", req.Type)
+	}
+	if err != nil {
+		return nil, asError(err)
+	}
+	return nil, nil
+}

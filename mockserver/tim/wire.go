@@ -1,0 +1,106 @@
+package tim
+
+import (
+	"bytes"
+	"encoding/json"
+
+	"github.com/imharness/imharness/mockserver/state"
+)
+
+// MsgElem is one MsgBody element on the wire. MsgContent passes through byte for byte.
+type MsgElem struct {
+	MsgType    string          `json:"MsgType"`
+	MsgContent json.RawMessage `json:"MsgContent"`
+}
+
+// elemsIn checks a request MsgBody and converts it for the state.
+func elemsIn(body []MsgElem) ([]state.Elem, *Error) {
+	if len(body) == 0 {
+		return nil, fail(CodeBadMsgBody, "MsgBody is empty")
+	}
+	out := make([]state.Elem, len(body))
+	for i, e := range body {
+		if e.MsgType == "" {
+			return nil, fail(CodeBadMsgBody, "MsgBody[%d].MsgType is missing", i)
+		}
+		c := bytes.TrimSpace(e.MsgContent)
+		if len(c) == 0 || c[0] != '{' {
+			return nil, fail(CodeBadMsgBody, "MsgBody[%d].MsgContent must be an object", i)
+		}
+		out[i] = state.Elem{Type: e.MsgType, Content: append(json.RawMessage(nil), c...)}
+	}
+	return out, nil
+}
+
+func elemsOut(body []state.Elem) []MsgElem {
+	out := make([]MsgElem, len(body))
+	for i, e := range body {
+		out[i] = MsgElem{MsgType: e.Type, MsgContent: e.Content}
+	}
+	return out
+}
+
+// C2CMsg is a C2C message as getmsg, the long poll and getroammsg carry it.
+type C2CMsg struct {
+	From_Account string    `json:"From_Account"`
+	To_Account   string    `json:"To_Account"`
+	MsgSeq       uint64    `json:"MsgSeq"`
+	MsgRandom    uint32    `json:"MsgRandom"`
+	MsgTimeStamp int64     `json:"MsgTimeStamp"`
+	MsgFlagBits  int       `json:"MsgFlagBits,omitempty"`
+	MsgKey       string    `json:"MsgKey,omitempty"`
+	NoticeSeq    uint64    `json:"NoticeSeq,omitempty"`
+	MsgBody      []MsgElem `json:"MsgBody"`
+}
+
+func c2cOut(m state.C2CMessage) C2CMsg {
+	w := C2CMsg{From_Account: m.From, To_Account: m.To, MsgSeq: m.Seq, MsgRandom: m.Random,
+		MsgTimeStamp: m.Time, MsgKey: m.Key(), MsgBody: elemsOut(m.Body)}
+	if m.Revoked {
+		w.MsgFlagBits = 8
+	}
+	return w
+}
+
+// Event numbers of the long poll's EventArray.
+const (
+	eventGroupMsg    = 3
+	eventGroupTip    = 4
+	eventGroupSystem = 5
+	eventC2CMsg      = 9
+	eventC2CNotify   = 10
+)
+
+// eventOut renders a queued event for the long poll. ok is false for events this protocol does
+// not carry.
+func eventOut(e state.Event) (json.RawMessage, bool) {
+	var v any
+	switch e.Kind {
+	case state.EvC2CMessage:
+		m := c2cOut(*e.C2C)
+		m.NoticeSeq = e.Seq
+		v = map[string]any{"Event": eventC2CMsg, "C2cMsgArray": []C2CMsg{m}}
+	case state.EvReadReceipt:
+		v = map[string]any{"Event": eventC2CNotify, "C2cNotifyMsgArray": []any{map[string]any{
+			"NoticeSeq": e.Seq,
+			"C2cReadedReceipt": map[string]any{
+				"To_Account":        e.Receipt.Reader,
+				"UinPairReadArray":  []any{map[string]any{"LastReadTime": e.Receipt.Time, "Peer_Account": e.Receipt.Reader}},
+			},
+		}}}
+	case state.EvKickout:
+		v = map[string]any{"Event": eventC2CNotify, "C2cNotifyMsgArray": []any{map[string]any{
+			"SubMsgType": 96, "NoticeSeq": e.Seq,
+			"KickoutMsgNotify": map[string]any{"To_Account": e.Kick.User, "SdkAppid": e.Kick.SDKAppID, "Instid": 0},
+		}}}
+	case state.EvRaw:
+		if e.Raw.Protocol != "" && e.Raw.Protocol != "tim" {
+			return nil, false
+		}
+		return e.Raw.Body, true
+	default:
+		return groupEventOut(e)
+	}
+	raw, err := json.Marshal(v)
+	return raw, err == nil
+}
