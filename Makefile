@@ -1,0 +1,38 @@
+# imharness: the two commands a fresh machine needs are `make conformance` (the main job) and
+# `make test` (the tests). Both install what they need first.
+GO       ?= go
+NODE_DIR := suites/driver/node
+REPORT   ?= out/report
+# Spec processes for the Ginkgo suites: SDK steps mostly wait on I/O, so more than the 2 cores.
+PROCS    ?= 4
+
+.PHONY: deps test unit suites conformance build fuzz bench clean
+
+deps: $(NODE_DIR)/node_modules/.package-lock.json
+	$(GO) mod download
+
+# npm ci installs exactly the SDK versions pinned in package-lock.json.
+$(NODE_DIR)/node_modules/.package-lock.json: $(NODE_DIR)/package-lock.json $(NODE_DIR)/package.json
+	cd $(NODE_DIR) && npm ci --no-audit --no-fund
+
+build:
+	$(GO) build -o bin/imharness ./cmd/imharness
+
+unit: deps
+	$(GO) vet ./...
+	$(GO) test -race -count=1 $$($(GO) list ./... | grep -v /suites/timjs)
+
+suites: deps
+	$(GO) tool ginkgo -p --procs=$(PROCS) --race --timeout=20m --poll-progress-after=60s ./suites/timjs
+
+test: unit suites
+
+conformance: deps
+	$(GO) run ./cmd/imharness run --report $(REPORT)
+
+fuzz:
+	$(GO) test ./mockserver/tim -run '^$$' -fuzz FuzzRequest -fuzztime 30s
+	$(GO) test ./mockserver/usersig -run '^$$' -fuzz FuzzDecode -fuzztime 15s
+
+clean:
+	rm -rf bin out
