@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/imharness/imharness/mockserver/fault"
+	"github.com/imharness/imharness/mockserver/scenario"
 	"github.com/imharness/imharness/mockserver/state"
 	"github.com/imharness/imharness/mockserver/tim"
 )
@@ -21,7 +23,8 @@ import (
 type Options struct {
 	Addr string        // listen address; default 127.0.0.1:0
 	Hold time.Duration // long-poll hold; default tim.DefaultHold
-	// Middleware wraps the protocol handlers (the recorder's capture goes here).
+	// Middleware wraps the protocol handlers (the recorder's capture goes here). The fault rules
+	// sit inside it, so transcripts show the injected answers.
 	Middleware func(http.Handler) http.Handler
 	// Annotate tells the middleware which tenant, user and connection a request belongs to.
 	Annotate func(ctx context.Context, app, user, conn string)
@@ -35,8 +38,10 @@ type Server struct {
 	mux  *http.ServeMux
 	done chan struct{}
 
-	mu   sync.Mutex
-	apps map[int64]*state.App
+	mu     sync.Mutex
+	apps   map[int64]*state.App
+	faults map[int64]*fault.Rules    // per tenant, made with it
+	runs   map[int64][]*scenario.Run // scenarios applied to the tenant: they own pending pushes
 
 	ln      net.Listener
 	srv     *http.Server
@@ -49,9 +54,10 @@ func New(o Options) *Server {
 	if o.Addr == "" {
 		o.Addr = "127.0.0.1:0"
 	}
-	s := &Server{o: o, mux: http.NewServeMux(), done: make(chan struct{}), apps: map[int64]*state.App{}}
+	s := &Server{o: o, mux: http.NewServeMux(), done: make(chan struct{}), apps: map[int64]*state.App{},
+		faults: map[int64]*fault.Rules{}, runs: map[int64][]*scenario.Run{}}
 	adapter := tim.New(s, tim.Options{Hold: o.Hold, Annotate: o.Annotate, Done: s.done})
-	var h http.Handler = adapter
+	var h http.Handler = fault.Middleware(fault.Options{Lookup: s.tenant, Done: s.done, Annotate: o.Annotate})(adapter)
 	if o.Middleware != nil {
 		h = o.Middleware(h)
 	}
@@ -63,7 +69,73 @@ func New(o Options) *Server {
 		w.Header().Set("Content-Type", "text/plain")
 		_, _ = w.Write([]byte("ok\n"))
 	})
+	s.mux.Handle("/admin/", s.admin())
 	return s
+}
+
+// tenant is the fault middleware's lookup.
+func (s *Server) tenant(id int64) (*state.App, *fault.Rules) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.apps[id], s.faults[id]
+}
+
+// Faults is the tenant's fault rules (nil when there is no such tenant): srv.Faults(id).Add(rule).
+func (s *Server) Faults(id int64) *fault.Rules {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.faults[id]
+}
+
+// LoadScenario applies a scenario to an existing tenant. The returned Run lists its pushes; the
+// server stops it when the tenant is removed or the server closes.
+func (s *Server) LoadScenario(id int64, sc *scenario.Scenario) (*scenario.Run, error) {
+	app, rules := s.tenant(id)
+	if app == nil {
+		return nil, fmt.Errorf("sdkappid %d is not a tenant of this server", id)
+	}
+	run, err := sc.Apply(scenario.Target{App: app, Faults: rules})
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	if s.closed || s.apps[id] != app { // removed meanwhile: nobody else would stop it
+		s.mu.Unlock()
+		run.Stop()
+		return nil, fmt.Errorf("sdkappid %d was removed while its scenario loaded", id)
+	}
+	s.runs[id] = append(s.runs[id], run)
+	s.mu.Unlock()
+	return run, nil
+}
+
+// AddAppFromScenario creates the tenant named by the scenario's tenant block (with its seed) and
+// applies the scenario to it.
+func (s *Server) AddAppFromScenario(sc *scenario.Scenario) (*state.App, *scenario.Run, error) {
+	if sc.Tenant == nil {
+		return nil, nil, fmt.Errorf("%s: the scenario has no tenant block (sdkappid, secret)", sc.File)
+	}
+	o := state.Options{SDKAppID: sc.Tenant.SDKAppID, Secret: sc.Tenant.Secret}
+	if sc.Seed != nil {
+		o.Seed = *sc.Seed
+	}
+	app, err := s.AddApp(o)
+	if err != nil {
+		return nil, nil, err
+	}
+	run, err := s.LoadScenario(app.ID(), sc)
+	if err != nil {
+		s.RemoveApp(app.ID())
+		return nil, nil, err
+	}
+	return app, run, nil
+}
+
+// Runs lists the scenarios applied to the tenant, oldest first.
+func (s *Server) Runs(id int64) []*scenario.Run {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]*scenario.Run(nil), s.runs[id]...)
 }
 
 // App finds a tenant (tim.Apps).
@@ -88,15 +160,21 @@ func (s *Server) AddApp(o state.Options) (*state.App, error) {
 	}
 	a := state.NewApp(o)
 	s.apps[o.SDKAppID] = a
+	s.faults[o.SDKAppID] = fault.NewRules()
 	return a, nil
 }
 
 // RemoveApp drops a tenant and wakes its waiters.
 func (s *Server) RemoveApp(id int64) {
 	s.mu.Lock()
-	a := s.apps[id]
+	a, runs := s.apps[id], s.runs[id]
 	delete(s.apps, id)
+	delete(s.faults, id)
+	delete(s.runs, id)
 	s.mu.Unlock()
+	for _, r := range runs {
+		r.Stop()
+	}
 	if a != nil {
 		a.Close()
 	}
@@ -133,6 +211,10 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	w.n += n
 	return n, err
 }
+
+// Unwrap lets http.ResponseController reach the connection (the drop fault hijacks it).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
 func (w *statusWriter) Flush() {
 	if f, ok := w.ResponseWriter.(http.Flusher); ok {
 		f.Flush()
@@ -199,7 +281,14 @@ func (s *Server) shutdown() error {
 	for _, a := range s.apps {
 		apps = append(apps, a)
 	}
+	var runs []*scenario.Run
+	for _, rs := range s.runs {
+		runs = append(runs, rs...)
+	}
 	s.mu.Unlock()
+	for _, r := range runs {
+		r.Stop()
+	}
 	for _, a := range apps {
 		a.Close()
 	}

@@ -49,9 +49,10 @@ type App struct {
 	sessions map[string]*session // by A2Key
 	nextInst map[string]int      // per user: instance counter for connection names
 
-	c2c    []*C2CMessage           // every C2C message, in send order
+	c2c    []*C2CMessage            // every C2C message, in send order
 	pairs  map[string][]*C2CMessage // by pairKey, in send order
 	groups map[string]*group
+	gx     groupExtra // the rest of the group model (group.go)
 
 	closed bool
 }
@@ -105,8 +106,8 @@ type user struct {
 	friends map[string]*friend
 	black   map[string]time.Time
 
-	mailbox  []*C2CMessage // C2C messages to this user, in arrival order
-	synced   int           // mailbox entries already synced or pushed
+	mailbox  []*C2CMessage    // C2C messages to this user, in arrival order
+	synced   int              // mailbox entries already synced or pushed
 	readTime map[string]int64 // peer → last read message time (unix seconds)
 
 	events  []Event // per-user event queue; Event.Seq == index+1

@@ -95,7 +95,7 @@ type SyncPage struct {
 	Messages []C2CMessage
 	Cookie   string // the cursor to send next; never empty
 	Complete bool
-	Unread   []Unread
+	Unread   []Unread // on the first page: unread messages synced before, which the page does not carry
 }
 
 const syncPageSize = 20
@@ -125,14 +125,22 @@ func (a *App) SyncC2C(userID, cookie string) (SyncPage, error) {
 	if p.Complete && end > u.synced {
 		u.synced = end
 	}
-	p.Unread = a.unread(u)
+	if cookie == "" {
+		// The SDK counts the messages of the sync itself; "remaining" are the unread ones it will
+		// not see again, because an earlier session already synced them.
+		p.Unread = a.unread(u, start)
+	}
 	return p, nil
 }
 
-// unread counts, per peer, the messages newer than the user's read mark. Lock held.
-func (a *App) unread(u *user) []Unread {
+// unread counts, per peer, the messages newer than the user's read mark among mailbox[:upto]
+// (upto < 0: the whole mailbox). Lock held.
+func (a *App) unread(u *user, upto int) []Unread {
+	if upto < 0 || upto > len(u.mailbox) {
+		upto = len(u.mailbox)
+	}
 	byPeer := map[string]*Unread{}
-	for _, m := range u.mailbox {
+	for _, m := range u.mailbox[:upto] {
 		if m.From == u.id || m.Revoked || m.Time <= u.readTime[m.From] {
 			continue
 		}
@@ -157,7 +165,7 @@ func (a *App) UnreadC2C(userID string) []Unread {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if u := a.users[userID]; u != nil {
-		return a.unread(u)
+		return a.unread(u, -1)
 	}
 	return nil
 }

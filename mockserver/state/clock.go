@@ -58,3 +58,10 @@ func (c *Clock) Unfreeze() {
 		c.frozen = nil
 	}
 }
+
+// Frozen reports whether the clock is stopped.
+func (c *Clock) Frozen() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.frozen != nil
+}

@@ -32,7 +32,7 @@ func (a *App) Conversations(userID string) ([]Conversation, error) {
 		return nil, errorf(CodeInvalidAccount, "no user %q", userID)
 	}
 	unread := map[string]int{}
-	for _, x := range a.unread(u) {
+	for _, x := range a.unread(u, -1) {
 		unread[x.Peer] = x.Count
 	}
 	var out []Conversation

@@ -13,6 +13,7 @@ const (
 	EvKickout                           // another device logged in (Event 10 KickoutMsgNotify)
 	EvReadReceipt                       // the peer read up to a time (Event 10 C2cReadedReceipt)
 	EvRaw                               // an adapter-specific event injected by a scenario
+	EvGroupRecall                       // group messages were recalled (Event 5 GroupWithdrawInfoArray)
 )
 
 // Event is one item in a user's event queue. Seq numbers the user's queue from 1 (Tencent's
@@ -31,6 +32,7 @@ type Event struct {
 	Receipt *ReadReceipt
 	Kick    *Kickout
 	Raw     *RawEvent
+	Recall  *GroupRecall
 }
 
 // ReadReceipt says Reader read the conversation with the event's owner up to Time.

@@ -29,3 +29,11 @@ func (g *ids) token(n int) string {
 }
 
 func (g *ids) random32() uint32 { return g.r.Uint32() }
+
+// Reseed restarts the tenant's id generator from seed (a scenario's `seed:`), so the ids handed
+// out from here on depend only on the seed and the calls that follow, not on the tenant's past.
+func (a *App) Reseed(seed uint64) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.ids = newIDs(seed)
+}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/imharness/imharness/mockserver/state"
+	"github.com/imharness/imharness/mockserver/usersig"
 )
 
 // Apps finds a tenant by SDKAppID.
@@ -55,9 +56,16 @@ func New(apps Apps, o Options) *Handler {
 type auth int
 
 const (
-	authSession auth = iota // a2 + tinyid of a live session
-	authApp                 // only a known sdkappid (authkey, telemetry)
-	authNone                // nothing (accesslayer, login checks its own)
+	authSession        auth = iota // a2 + tinyid of a live session
+	authApp                        // only a known sdkappid (authkey, telemetry)
+	authNone                       // nothing (accesslayer, login checks its own)
+	authSessionOrAdmin             // a session, or the app administrator's REST call (identifier + usersig, no a2/tinyid)
+)
+
+// REST calls by the app administrator (the real service's public codes).
+const (
+	CodeRESTNoIdentity = 60004 // identifier or usersig missing
+	CodeRESTNotAdmin   = 60010 // the identifier is not the app administrator
 )
 
 type route struct {
@@ -73,7 +81,8 @@ type Call struct {
 	Query   map[string]string
 	Body    []byte
 	App     *state.App
-	Session state.Session // set for authSession commands
+	Session state.Session // set for authSession commands; for the administrator's REST calls, just User
+	Admin   bool          // the call is the app administrator's REST call
 }
 
 // ServeHTTP answers every request with HTTP 200 and a JSON envelope, errors included: the SDKs
@@ -144,6 +153,12 @@ func (c *Call) identify(a auth) *Error {
 	if c.App == nil {
 		return fail(CodeNoSuchApp, "sdkappid %d is not a tenant of this server", id)
 	}
+	if a == authSessionOrAdmin {
+		if c.Query["a2"] == "" && c.Query["tinyid"] == "" {
+			return c.identifyAdmin()
+		}
+		a = authSession
+	}
 	if a != authSession {
 		c.annotate(c.Query["sdkappid"], user, user)
 		return nil
@@ -155,6 +170,25 @@ func (c *Call) identify(a auth) *Error {
 	}
 	c.Session = s
 	c.annotate(c.Query["sdkappid"], s.User, s.Conn)
+	return nil
+}
+
+// identifyAdmin authenticates a REST call of the app administrator: the query names the
+// administrator and carries a valid UserSig for it instead of a session.
+func (c *Call) identifyAdmin() *Error {
+	id := c.Query["identifier"]
+	c.annotate(c.Query["sdkappid"], id, id)
+	if id == "" || c.Query["usersig"] == "" {
+		return fail(CodeRESTNoIdentity, "need a2 and tinyid of a session, or identifier and usersig of the app administrator")
+	}
+	if _, err := usersig.Verify(c.Query["usersig"], c.App.Secret(), c.App.ID(), id, c.App.Now()); err != nil {
+		return asError(err)
+	}
+	if admin := c.App.Admin(); id != admin {
+		return fail(CodeRESTNotAdmin, "%q is not the app administrator (%q)", id, admin)
+	}
+	c.Session = state.Session{User: id, Conn: id}
+	c.Admin = true
 	return nil
 }
 

@@ -1,0 +1,299 @@
+package scenario_test
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/imharness/imharness/mockserver/fault"
+	"github.com/imharness/imharness/mockserver/scenario"
+	"github.com/imharness/imharness/mockserver/state"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func fixturesDir() string { return filepath.Join("..", "..", "fixtures", "scenarios") }
+
+func newTarget(id int64) scenario.Target {
+	return scenario.Target{App: state.NewApp(state.Options{SDKAppID: id, Secret: "s"}), Faults: fault.NewRules()}
+}
+
+func apply(t *testing.T, sc *scenario.Scenario, tg scenario.Target) *scenario.Run {
+	t.Helper()
+	run, err := sc.Apply(tg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(run.Stop)
+	return run
+}
+
+// Every example scenario loads and applies to a fresh tenant.
+func TestExamples(t *testing.T) {
+	n := 0
+	err := filepath.WalkDir(fixturesDir(), func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".yaml") {
+			return err
+		}
+		n++
+		t.Run(path, func(t *testing.T) {
+			sc, err := scenario.Load(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sc.Name == "" || sc.Description == "" {
+				t.Error("an example says what it is (name, description)")
+			}
+			apply(t, sc, newTarget(1400000001))
+		})
+		return nil
+	})
+	if err != nil || n < 3 {
+		t.Fatalf("walking examples: %v (%d found)", err, n)
+	}
+}
+
+func TestSeed(t *testing.T) {
+	sc, err := scenario.Load(filepath.Join(fixturesDir(), "seed", "two-friends-with-history.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg := newTarget(1400000001)
+	apply(t, sc, tg)
+	app := tg.App
+	if got := app.Users(); strings.Join(got, ",") != "alice,bob,mallory" {
+		t.Fatalf("users %v", got)
+	}
+	if p, _ := app.Profile("alice"); len(p) != 2 || p[1].Tag != "Tag_Profile_IM_Nick" || p[1].Value != "Alice" {
+		t.Fatalf("profile %v", p)
+	}
+	if f := app.Friends("alice"); len(f) != 1 || f[0].User != "bob" || f[0].Remark != "Bobby" {
+		t.Fatalf("friends %v", f)
+	}
+	if f := app.Friends("bob"); len(f) != 1 || f[0].User != "alice" {
+		t.Fatalf("bob's friends %v", f)
+	}
+	if b := app.Blacklist("alice"); len(b) != 1 || b[0].User != "mallory" {
+		t.Fatalf("blacklist %v", b)
+	}
+	frozen := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
+	if !app.Now().Equal(frozen) || !app.Clock().Frozen() {
+		t.Fatalf("clock %v", app.Now())
+	}
+	h := app.C2CHistory("alice", "bob")
+	if len(h) != 3 || h[0].From != "alice" || string(h[0].Body[0].Content) != `{"Text":"hi bob"}` ||
+		h[2].Body[0].Type != "TIMCustomElem" || h[0].Time != frozen.Unix() || h[0].Seq != 1 || h[2].Seq != 2 {
+		t.Fatalf("history %+v", h)
+	}
+	if u := app.UnreadC2C("bob"); len(u) != 1 || u[0].Count != 2 {
+		t.Fatalf("bob's unread %v", u)
+	}
+}
+
+// Two loads of one scenario give identical ids, whatever the tenant's own SDKAppID.
+func TestDeterministic(t *testing.T) {
+	sc, err := scenario.Load(filepath.Join(fixturesDir(), "seed", "two-friends-with-history.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	type ids struct {
+		tiny, a2 string
+		randoms  []uint32
+	}
+	run := func(appID int64) ids {
+		tg := newTarget(appID)
+		apply(t, sc, tg)
+		s := tg.App.Login("alice")
+		var out ids
+		out.tiny, out.a2 = s.TinyID, s.A2
+		for _, m := range tg.App.C2CHistory("alice", "bob") {
+			out.randoms = append(out.randoms, m.Random)
+		}
+		return out
+	}
+	a, b := run(1400000001), run(1400000002)
+	if a.tiny != b.tiny || a.a2 != b.a2 || len(a.randoms) != 3 || a.randoms[0] != b.randoms[0] || a.randoms[2] != b.randoms[2] {
+		t.Fatalf("two loads differ:\n%+v\n%+v", a, b)
+	}
+}
+
+func TestPushAtAndStop(t *testing.T) {
+	sc, err := scenario.Parse("push.yaml", []byte(`
+users: [{id: bob}]
+pushes:
+  - at: 0s
+    event: {user: bob, body: {Event: 9, C2cMsgArray: []}}
+  - at: 20ms
+    clock: {advance: 1h}
+  - at: 1h
+    kick: {user: bob, type: multipleAccount}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg := newTarget(1)
+	before := tg.App.Now()
+	run := apply(t, sc, tg)
+	if ev := tg.App.EventsOf("bob"); len(ev) != 1 || string(ev[0].Raw.Body) != `{"C2cMsgArray":[],"Event":9}` {
+		t.Fatalf("at 0s applies during load: %+v", ev)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for !run.Pushes()[1].Fired && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if p := run.Pushes(); !p[0].Fired || !p[1].Fired || p[2].Fired || tg.App.Now().Sub(before) < time.Hour {
+		t.Fatalf("pushes %+v, clock moved %v", p, tg.App.Now().Sub(before))
+	}
+	run.Stop() // the 1h timer must not outlive it (goleak checks)
+	if p := run.Pushes(); p[2].Fired {
+		t.Fatal("a stopped push fired")
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	for _, c := range []struct {
+		name, yaml string
+		line       int
+		key, msg   string
+	}{
+		{"unknown top-level key", "name: x\nusers: []\nfautls: []\n", 3, "fautls", `unknown key "fautls"`},
+		{"unknown nested key", "users: [{id: alice}]\nfaults:\n  - match: {command: openim/sendmsg}\n    reply: {ErrorCod: 1}\n", 4, "faults[0].reply.ErrorCod", "unknown key"},
+		{"bad duration", "faults:\n  - delay: 2 parsecs\n", 2, "faults[0].delay", `invalid duration "2 parsecs"`},
+		{"bad integer", "faults:\n  - nth: two\n    drop: true\n", 2, "faults[0].nth", `want an integer, got "two"`},
+		{"negative seed", "seed: -1\n", 1, "seed", "non-negative integer"},
+		{"mapping for a list", "users: {id: alice}\n", 1, "users", "want a list"},
+		{"list for a mapping", "clock: [1]\n", 1, "clock", "want a mapping"},
+		{"duplicate key", "name: a\nname: b\n", 2, "name", "given twice"},
+		{"undeclared user", "users: [{id: alice}]\nfriends:\n  - {user: alice, friend: bobb}\n", 3, "friends[0].friend", `"bobb" is not declared`},
+		{"missing user id", "users:\n  - profile: {Tag_Profile_IM_Nick: A}\n", 2, "users[0].id", "needs an id"},
+		{"bad profile tag", "users:\n  - id: a\n    profile: {nick: A}\n", 3, "users[0].profile.nick", "Tag_Profile_"},
+		{"bad kick type", "users: [{id: bob}]\npushes:\n  - at: 1s\n    kick: {user: bob, type: sideways}\n", 4, "pushes[0].kick.type", "want one of multipleAccount"},
+		{"two actions", "users: [{id: bob}]\npushes:\n  - at: 1s\n    kick: {user: bob, type: multipleDevice}\n    clock: {advance: 1m}\n", 3, "pushes[0]", "exactly one action"},
+		{"no step", "users: [{id: bob}]\npushes:\n  - kick: {user: bob, type: multipleDevice}\n", 3, "pushes[0]", "exactly one of at"},
+		{"bad freeze", "clock: {freeze: yesterday}\n", 1, "clock.freeze", "RFC 3339"},
+		{"rule without action", "faults:\n  - match: {command: openim/sendmsg}\n", 2, "faults[0].action", "does nothing"},
+		{"two rule actions", "faults:\n  - drop: true\n    status: 502\n", 3, "faults[0].status", "cannot be combined"},
+		{"bad command", "faults:\n  - match: {command: sendmsg}\n    drop: true\n", 2, "faults[0].match.command", "service/cmd"},
+		{"bad group type", "users: [{id: a}]\ngroups:\n  - {type: Club, name: g, owner: a}\n", 3, "groups[0].type", "want one of Private"},
+		{"event body not a mapping", "users: [{id: a}]\npushes:\n  - at: 0s\n    event: {user: a, body: [1]}\n", 4, "pushes[0].event.body", "as a mapping"},
+		{"syntax", "name: a\nusers: x: y\n", 2, "", "mapping values are not allowed"},
+		{"empty", "", 0, "", "empty"},
+		{"two documents", "name: a\n---\nname: b\n", 2, "", "one YAML document"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := scenario.Parse("fixtures/x.yaml", []byte(c.yaml))
+			var e *scenario.Error
+			if !errors.As(err, &e) {
+				t.Fatalf("want a *scenario.Error, got %v", err)
+			}
+			if e.File != "fixtures/x.yaml" || e.Line != c.line || e.Key != c.key || !strings.Contains(e.Msg, c.msg) {
+				t.Fatalf("got %q (line %d key %q), want line %d key %q msg ~%q", err, e.Line, e.Key, c.line, c.key, c.msg)
+			}
+			if c.line > 0 && !strings.HasPrefix(err.Error(), "fixtures/x.yaml:"+strconv.Itoa(c.line)+":") {
+				t.Fatalf("the message starts with file:line: %q", err)
+			}
+		})
+	}
+}
+
+func TestLoadMissingFile(t *testing.T) {
+	if _, err := scenario.Load(filepath.Join(t.TempDir(), "nope.yaml")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestApplyRefusesOtherTenant(t *testing.T) {
+	sc, err := scenario.Parse("t.yaml", []byte("tenant: {sdkappid: 5, secret: s}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sc.Apply(newTarget(6)); err == nil || !strings.Contains(err.Error(), "loaded into 6") {
+		t.Fatalf("got %v", err)
+	}
+	// A fault id already used in the tenant refuses the load and leaves no rule behind.
+	sc, _ = scenario.Parse("t.yaml", []byte("faults:\n  - {match: {command: a/b}, drop: true}\n  - {id: x, drop: true}\n"))
+	tg := newTarget(5)
+	if _, err := tg.Faults.Add(fault.Rule{ID: "x", Drop: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sc.Apply(tg); err == nil || len(tg.Faults.List()) != 1 {
+		t.Fatalf("got %v with %d rules", err, len(tg.Faults.List()))
+	}
+}
+
+func TestGroups(t *testing.T) {
+	sc, err := scenario.Load(filepath.Join(fixturesDir(), "group", "team-with-muted-member.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	load := func(id int64) *state.App {
+		tg := newTarget(id)
+		apply(t, sc, tg)
+		return tg.App
+	}
+	app := load(1400000001)
+	ids := app.GroupIDs()
+	if len(ids) != 2 || !slices.Contains(ids, "team") {
+		t.Fatalf("groups %v", ids)
+	}
+	info, _, err := app.Group(app.Admin(), "team")
+	if err != nil || info.Owner != "alice" || info.Type != state.GroupPublic || info.MemberNum != 3 ||
+		len(info.AppDefinedData) != 1 || info.AppDefinedData[0] != (state.KV{Key: "topic", Value: "launch"}) {
+		t.Fatalf("team %+v %v", info, err)
+	}
+	members, _ := app.GroupMembers(app.Admin(), "team")
+	byUser := map[string]state.Member{}
+	for _, m := range members {
+		byUser[m.User] = m
+	}
+	now := app.Now().Unix()
+	if byUser["bob"].Role != state.RoleAdmin || byUser["bob"].NameCard != "Bobby" ||
+		byUser["carol"].ShutUpUntil != now+3600 || byUser["alice"].Role != state.RoleOwner {
+		t.Fatalf("members %+v", byUser)
+	}
+	if p := app.Pendencies("alice"); len(p) != 1 || p[0].Applicant != "dave" || p[0].Message != "let me in" || p[0].Handled {
+		t.Fatalf("pendencies %+v", p)
+	}
+	if j := app.JoinedGroups("dave"); len(j) != 0 {
+		t.Fatalf("dave joined %v", j)
+	}
+	// The generated id of the second group is the same in another tenant loading the scenario.
+	if other := load(1400000002).GroupIDs(); !slices.Equal(other, ids) {
+		t.Fatalf("group ids differ: %v vs %v", ids, other)
+	}
+}
+
+func TestGroupLoadErrors(t *testing.T) {
+	head := "users: [{id: a}, {id: b}]\ngroups:\n"
+	for _, c := range []struct{ yaml, key, msg string }{
+		{"  - {type: Private, name: g, owner: a, members: [{user: b, role: Admin}]}\n", "groups[0].members[0].role", "no admins"},
+		{"  - {id: '@TGS#x', type: Public, name: g}\n", "groups[0].id", "@TGS#"},
+		{"  - {type: Public, name: g, owner: a, members: [{user: a}]}\n", "groups[0].members[0].user", "already in the group"},
+		{"  - {type: Public, name: g, join_option: FreeAccess, applications: [{user: b}]}\n", "groups[0].applications", "NeedPermission"},
+		{"  - {type: Private, name: g, join_option: FreeAccess}\n", "groups[0].join_option", "only Public"},
+		{"  - {type: Public, owner: a}\n", "groups[0].name", "required"},
+		{"  - {type: Public, name: g, members: [{user: b, mute: forever}]}\n", "groups[0].members[0].mute", "invalid duration"},
+	} {
+		_, err := scenario.Parse("g.yaml", []byte(head+c.yaml))
+		var e *scenario.Error
+		if !errors.As(err, &e) || e.Key != c.key || !strings.Contains(e.Msg, c.msg) || e.Line != 3 {
+			t.Errorf("%s: got %v", c.yaml, err)
+		}
+	}
+	// What only the group model knows is refused at apply time, naming the group.
+	sc, err := scenario.Parse("g.yaml", []byte(head+"  - {type: Private, name: '"+strings.Repeat("x", 40)+"', owner: a}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sc.Apply(newTarget(1)); err == nil || !strings.Contains(err.Error(), "groups[0]") {
+		t.Fatalf("apply: %v", err)
+	}
+}

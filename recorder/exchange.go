@@ -1,0 +1,236 @@
+// Package recorder captures protocol traffic as transcripts, normalises the volatile fields of a
+// transcript with declared rules, diffs two transcripts per connection, checks them against golden
+// files and records a real client talking to a real server through a proxy.
+//
+// A transcript is a list of Exchange values, stored as JSON lines (one Exchange per line, see
+// README.md). Ordering is meaningful per Conn (one client instance); across Conns it only tells
+// which exchange started first, which depends on timing.
+package recorder
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Kinds of Exchange.
+const (
+	KindHTTP = "http" // a request and its response
+	KindPush = "push" // a server-initiated frame (e.g. a socket.io event)
+	KindNote = "note" // a marker in the transcript (e.g. a test step)
+)
+
+// Exchange is one line of a transcript.
+type Exchange struct {
+	Seq        int               `json:"seq"`              // order the exchange started in, across the whole transcript
+	Conn       string            `json:"conn"`             // logical connection: the client instance ("alice#1"); ordering is per Conn
+	App        string            `json:"app,omitempty"`    // sdkappid (tenant)
+	User       string            `json:"user,omitempty"`   // account the exchange belongs to
+	Kind       string            `json:"kind"`             // KindHTTP, KindPush or KindNote
+	Command    string            `json:"command"`          // "openim/sendmsg" (service/cmd, without the version)
+	Method     string            `json:"method,omitempty"` // HTTP method
+	Path       string            `json:"path,omitempty"`   // URL path ("/v4/openim/sendmsg")
+	Query      map[string]string `json:"query,omitempty"`  // raw query, '+' kept (the SDK does not URL-encode)
+	Status     int               `json:"status,omitempty"` // HTTP status
+	Request    json.RawMessage   `json:"request,omitempty"`
+	Response   json.RawMessage   `json:"response,omitempty"`
+	Start      time.Time         `json:"start,omitzero"`
+	DurationMS float64           `json:"duration_ms,omitempty"`
+	Note       string            `json:"note,omitempty"`
+}
+
+// WriteJSONL writes the exchanges as JSON lines.
+func WriteJSONL(w io.Writer, exs []Exchange) error {
+	bw := bufio.NewWriter(w)
+	enc := json.NewEncoder(bw)
+	enc.SetEscapeHTML(false)
+	for i := range exs {
+		if err := enc.Encode(&exs[i]); err != nil {
+			return fmt.Errorf("exchange %d (seq %d): %w", i, exs[i].Seq, err)
+		}
+	}
+	return bw.Flush()
+}
+
+// ReadJSONL reads a transcript written by WriteJSONL. Blank lines are skipped; errors name the line.
+func ReadJSONL(r io.Reader) ([]Exchange, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64<<10), 64<<20)
+	var out []Exchange
+	for line := 1; sc.Scan(); line++ {
+		b := bytes.TrimSpace(sc.Bytes())
+		if len(b) == 0 {
+			continue
+		}
+		var e Exchange
+		if err := json.Unmarshal(b, &e); err != nil {
+			return out, fmt.Errorf("line %d: %w", line, err)
+		}
+		out = append(out, e)
+	}
+	return out, sc.Err()
+}
+
+// Load reads a transcript file.
+func Load(path string) ([]Exchange, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	exs, err := ReadJSONL(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return exs, nil
+}
+
+// Save writes a transcript file, creating its directory. The file is replaced atomically.
+func Save(path string, exs []Exchange) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if err := WriteJSONL(&buf, exs); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	_, werr := tmp.Write(buf.Bytes())
+	cerr := tmp.Close()
+	if werr == nil {
+		werr = cerr
+	}
+	if werr == nil {
+		werr = os.Chmod(tmp.Name(), 0o644)
+	}
+	if werr == nil {
+		werr = os.Rename(tmp.Name(), path)
+	}
+	if werr != nil {
+		_ = os.Remove(tmp.Name())
+	}
+	return werr
+}
+
+// CommandOf turns a URL path into a command: "/v4/openim/sendmsg" → "openim/sendmsg". Paths of
+// another shape give the path without its leading slash.
+func CommandOf(path string) string {
+	p := strings.Trim(path, "/")
+	parts := strings.Split(p, "/")
+	if len(parts) == 3 && len(parts[0]) >= 2 && parts[0][0] == 'v' {
+		if _, err := strconv.Atoi(parts[0][1:]); err == nil {
+			return parts[1] + "/" + parts[2]
+		}
+	}
+	return p
+}
+
+// ParseQuery splits a raw query string into keys and values. %XX escapes are decoded but '+' is
+// kept as is: the Tencent SDKs concatenate k=v pairs without URL-encoding, so a '+' is a real '+'.
+// A repeated key keeps its last value.
+func ParseQuery(raw string) map[string]string {
+	if raw == "" {
+		return nil
+	}
+	q := map[string]string{}
+	for _, kv := range strings.Split(raw, "&") {
+		if kv == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(kv, "=")
+		q[unescape(k)] = unescape(v)
+	}
+	return q
+}
+
+func unescape(s string) string {
+	if !strings.Contains(s, "%") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '%' && i+2 < len(s) && ishex(s[i+1]) && ishex(s[i+2]) {
+			b.WriteByte(unhex(s[i+1])<<4 | unhex(s[i+2]))
+			i += 2
+			continue
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+func ishex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c <= '9':
+		return c - '0'
+	case c >= 'a':
+		return c - 'a' + 10
+	default:
+		return c - 'A' + 10
+	}
+}
+
+// Body turns captured bytes into an Exchange body: the JSON itself (compacted) if it is valid
+// JSON, else a JSON string of the text. Empty input gives nil. A truncated capture is always kept
+// as text, with a marker at the end.
+func Body(b []byte, truncated bool) json.RawMessage {
+	if len(b) == 0 && !truncated {
+		return nil
+	}
+	if !truncated {
+		if t := bytes.TrimSpace(b); len(t) > 0 && json.Valid(t) {
+			var c bytes.Buffer
+			if json.Compact(&c, t) == nil {
+				return c.Bytes()
+			}
+		}
+	}
+	s := string(b)
+	if truncated {
+		s += fmt.Sprintf("…[truncated after %d bytes]", len(b))
+	}
+	return jsonString(s)
+}
+
+// jsonString encodes s as a JSON string without escaping <, > and & (transcripts are read by people).
+func jsonString(s string) json.RawMessage {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(s)
+	return bytes.TrimRight(buf.Bytes(), "\n")
+}
+
+// Clone returns a deep copy of e (its maps and bodies are not shared).
+func (e Exchange) Clone() Exchange {
+	if e.Query != nil {
+		q := make(map[string]string, len(e.Query))
+		for k, v := range e.Query {
+			q[k] = v
+		}
+		e.Query = q
+	}
+	e.Request = append(json.RawMessage(nil), e.Request...)
+	e.Response = append(json.RawMessage(nil), e.Response...)
+	if len(e.Request) == 0 {
+		e.Request = nil
+	}
+	if len(e.Response) == 0 {
+		e.Response = nil
+	}
+	return e
+}

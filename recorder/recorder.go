@@ -1,0 +1,371 @@
+package recorder
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+)
+
+// DefaultMaxBody is how much of each request and response body is captured (1 MiB).
+const DefaultMaxBody = 1 << 20
+
+// Recorder collects exchanges. It is safe for concurrent use; one Recorder can serve many tenants
+// (ForApp picks one tenant's transcript).
+type Recorder struct {
+	maxBody int
+	now     func() time.Time
+
+	mu    sync.Mutex
+	gen   int // bumped by Reset; exchanges started before it are dropped
+	seq   int
+	done  []Exchange
+	hooks []func(Exchange)
+	learn learned
+}
+
+// Option configures a Recorder.
+type Option func(*Recorder)
+
+// WithMaxBody sets how many bytes of each body are captured (default DefaultMaxBody). Longer
+// bodies reach the handler and the client intact; only the transcript copy is cut.
+func WithMaxBody(n int) Option { return func(r *Recorder) { r.maxBody = n } }
+
+// WithClock sets the clock used for Start and DurationMS (default time.Now).
+func WithClock(now func() time.Time) Option { return func(r *Recorder) { r.now = now } }
+
+// New makes an empty Recorder.
+func New(opts ...Option) *Recorder {
+	r := &Recorder{maxBody: DefaultMaxBody, now: time.Now}
+	for _, o := range opts {
+		o(r)
+	}
+	if r.maxBody <= 0 {
+		r.maxBody = DefaultMaxBody
+	}
+	return r
+}
+
+// OnExchange registers a hook called with every completed exchange (a live log). Hooks run on the
+// goroutine that completed the exchange, outside the Recorder's lock, so they must be safe for
+// concurrent use and must not block for long.
+func (r *Recorder) OnExchange(fn func(Exchange)) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.hooks = append(r.hooks, fn)
+}
+
+// begin reserves the next Seq.
+func (r *Recorder) begin() (seq, gen int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.seq++
+	return r.seq, r.gen
+}
+
+// finish appends a completed exchange unless Reset ran since it began.
+func (r *Recorder) finish(e Exchange, gen int) {
+	r.mu.Lock()
+	if gen != r.gen {
+		r.mu.Unlock()
+		return
+	}
+	r.done = append(r.done, e)
+	hooks := slices.Clone(r.hooks)
+	r.mu.Unlock()
+	for _, h := range hooks {
+		h(e.Clone())
+	}
+}
+
+// Add appends an exchange built elsewhere (e.g. a socket transport). A zero Seq gets the next
+// number and a zero Start gets the current time. It returns the exchange as stored.
+func (r *Recorder) Add(e Exchange) Exchange {
+	seq, gen := r.begin()
+	if e.Seq == 0 {
+		e.Seq = seq
+	}
+	if e.Start.IsZero() {
+		e.Start = r.now()
+	}
+	if e.Conn == "" {
+		e.Conn = e.User
+	}
+	e = e.Clone()
+	r.finish(e, gen)
+	return e
+}
+
+// AddNote appends a marker (a test step, a fault being armed) to conn's sequence.
+func (r *Recorder) AddNote(app, conn, text string) Exchange {
+	return r.Add(Exchange{App: app, Conn: conn, Kind: KindNote, Note: text})
+}
+
+// AddPush appends a server-initiated frame (e.g. a socket.io event) sent to conn. body is kept as
+// JSON if it is JSON, else as a JSON string.
+func (r *Recorder) AddPush(app, user, conn, command string, body []byte) Exchange {
+	return r.Add(Exchange{App: app, User: user, Conn: conn, Kind: KindPush, Command: command,
+		Response: Body(body, false)})
+}
+
+// Exchanges is a snapshot of the completed exchanges that pass filter (nil = all), in Seq order.
+func (r *Recorder) Exchanges(filter func(Exchange) bool) []Exchange {
+	r.mu.Lock()
+	out := make([]Exchange, 0, len(r.done))
+	for _, e := range r.done {
+		if filter == nil || filter(e) {
+			out = append(out, e.Clone())
+		}
+	}
+	r.mu.Unlock()
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Seq < out[j].Seq })
+	return out
+}
+
+// ForApp is the transcript of one tenant.
+func (r *Recorder) ForApp(app string) []Exchange {
+	return r.Exchanges(func(e Exchange) bool { return e.App == app })
+}
+
+// Reset forgets every exchange and restarts Seq at 1. Exchanges still in flight (a held long
+// poll) are dropped when they complete.
+func (r *Recorder) Reset() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.gen++
+	r.seq = 0
+	r.done = nil
+	r.learn = learned{}
+}
+
+// Meta is what a protocol adapter says about the request it serves: the middleware puts one in the
+// request context and reads it when the response completes.
+type Meta struct {
+	mu              sync.Mutex
+	app, user, conn string
+}
+
+type metaKey struct{}
+
+// MetaFrom returns the Meta the middleware stored in ctx, or nil.
+func MetaFrom(ctx context.Context) *Meta {
+	m, _ := ctx.Value(metaKey{}).(*Meta)
+	return m
+}
+
+// WithMeta returns a context carrying a fresh Meta (for transports that do not go through
+// Middleware but still want adapters to annotate).
+func WithMeta(ctx context.Context) (context.Context, *Meta) {
+	m := &Meta{}
+	return context.WithValue(ctx, metaKey{}, m), m
+}
+
+// Set records the tenant, user and connection; empty arguments leave the previous value.
+func (m *Meta) Set(app, user, conn string) {
+	if m == nil {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if app != "" {
+		m.app = app
+	}
+	if user != "" {
+		m.user = user
+	}
+	if conn != "" {
+		m.conn = conn
+	}
+}
+
+// Get returns what was set.
+func (m *Meta) Get() (app, user, conn string) {
+	if m == nil {
+		return "", "", ""
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.app, m.user, m.conn
+}
+
+// Annotate tells the recorder which tenant, user and connection the request served under ctx
+// belongs to. It is a no-op when ctx did not come through Middleware. Later calls override
+// earlier ones field by field; empty arguments are ignored.
+func Annotate(ctx context.Context, app, user, conn string) {
+	MetaFrom(ctx).Set(app, user, conn)
+}
+
+// Middleware records every request and response passing through next. The request body is read
+// (up to the capture limit) before next runs and handed to next intact; the response status and
+// body are captured as next writes them. Seq is taken when the request arrives, the exchange is
+// stored when next returns, so a held long poll gets its place in the order it started.
+func (r *Recorder) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		seq, gen := r.begin()
+		start := r.now()
+		e := Exchange{Seq: seq, Kind: KindHTTP, Method: req.Method, Path: req.URL.Path,
+			Command: CommandOf(req.URL.Path), Query: ParseQuery(req.URL.RawQuery), Start: start}
+
+		if req.Body != nil && req.Body != http.NoBody {
+			head, err := io.ReadAll(io.LimitReader(req.Body, int64(r.maxBody)+1))
+			if len(head) > r.maxBody {
+				e.Request = Body(head[:r.maxBody], true)
+			} else {
+				e.Request = Body(head, false)
+			}
+			rest := io.Reader(req.Body)
+			if err != nil {
+				rest = errReader{err}
+			}
+			req.Body = readCloser{io.MultiReader(bytes.NewReader(head), rest), req.Body}
+		}
+
+		ctx, meta := WithMeta(req.Context())
+		req = req.WithContext(ctx)
+		cw := &captureWriter{ResponseWriter: w, limit: r.maxBody}
+		defer func() {
+			p := recover()
+			e.DurationMS = float64(r.now().Sub(start).Microseconds()) / 1000
+			e.Status = cw.status
+			if e.Status == 0 && p == nil {
+				e.Status = http.StatusOK
+			}
+			e.Response = Body(cw.buf.Bytes(), cw.written > int64(cw.buf.Len()))
+			if p != nil {
+				e.Note = fmt.Sprintf("handler panicked: %v", p)
+			}
+			r.complete(&e, meta)
+			r.finish(e, gen)
+			if p != nil {
+				panic(p)
+			}
+		}()
+		next.ServeHTTP(cw, req)
+	})
+}
+
+// complete fills App, User and Conn from the annotation, or derives them from the query.
+func (r *Recorder) complete(e *Exchange, m *Meta) {
+	app, user, conn := m.Get()
+	annotated := app != "" || user != "" || conn != ""
+	if app == "" {
+		app = e.Query["sdkappid"]
+	}
+	if user == "" {
+		user = e.Query["identifier"]
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !annotated {
+		user, conn = r.learn.derive(e, app, user)
+	}
+	if conn == "" {
+		conn = user
+	}
+	e.App, e.User, e.Conn = app, user, conn
+}
+
+// learned maps the session credentials seen in unannotated login replies (a real server behind
+// the proxy) to users and connections, so later calls that carry only a2/tinyid are attributed.
+type learned struct {
+	byA2     map[string]string // app|a2 → conn
+	byTinyID map[string]string // app|tinyid → user
+	logins   map[string]int    // app|user → logins seen
+}
+
+func (l *learned) derive(e *Exchange, app, user string) (string, string) {
+	if l.byA2 == nil {
+		l.byA2, l.byTinyID, l.logins = map[string]string{}, map[string]string{}, map[string]int{}
+	}
+	if e.Command == "openim/login" && user != "" {
+		var rsp struct {
+			A2Key  string
+			TinyId json.RawMessage
+		}
+		if json.Unmarshal(e.Response, &rsp) == nil && rsp.A2Key != "" && len(rsp.TinyId) > 0 {
+			l.logins[app+"|"+user]++
+			conn := fmt.Sprintf("%s#%d", user, l.logins[app+"|"+user])
+			l.byA2[app+"|"+rsp.A2Key] = conn
+			l.byTinyID[app+"|"+trimQuotes(string(rsp.TinyId))] = user
+			return user, conn
+		}
+	}
+	if user == "" {
+		user = l.byTinyID[app+"|"+e.Query["tinyid"]]
+	}
+	if conn := l.byA2[app+"|"+e.Query["a2"]]; conn != "" {
+		return user, conn
+	}
+	if user == "" && e.Query["tinyid"] != "" {
+		return "", "tinyid:" + e.Query["tinyid"]
+	}
+	return user, user
+}
+
+func trimQuotes(s string) string {
+	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
+		var u string
+		if json.Unmarshal([]byte(s), &u) == nil {
+			return u
+		}
+	}
+	return s
+}
+
+type readCloser struct {
+	io.Reader
+	io.Closer
+}
+
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }
+
+// captureWriter copies the status and the first limit bytes of the body.
+type captureWriter struct {
+	http.ResponseWriter
+	limit   int
+	status  int
+	buf     bytes.Buffer
+	written int64
+}
+
+func (c *captureWriter) WriteHeader(code int) {
+	if c.status == 0 && code >= 200 {
+		c.status = code
+	}
+	c.ResponseWriter.WriteHeader(code)
+}
+
+func (c *captureWriter) Write(b []byte) (int, error) {
+	if c.status == 0 {
+		c.status = http.StatusOK
+	}
+	if room := c.limit - c.buf.Len(); room > 0 {
+		c.buf.Write(b[:min(room, len(b))])
+	}
+	n, err := c.ResponseWriter.Write(b)
+	c.written += int64(n)
+	return n, err
+}
+
+// Flush passes through to the underlying writer (streaming and long-poll handlers).
+func (c *captureWriter) Flush() {
+	_ = http.NewResponseController(c.ResponseWriter).Flush()
+}
+
+// Hijack passes through (websocket upgrades); the hijacked traffic is not captured.
+func (c *captureWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	return http.NewResponseController(c.ResponseWriter).Hijack()
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (c *captureWriter) Unwrap() http.ResponseWriter { return c.ResponseWriter }

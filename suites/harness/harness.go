@@ -1,0 +1,240 @@
+// Package harness is what the Ginkgo suites share: an Env (the embedded fake server with its
+// recorder, one per test process), a Tenant per spec (its own SDKAppID and secret, so specs run in
+// parallel without seeing each other) and Users (a real SDK in a driver process, logged in).
+package harness
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/imharness/imharness/mockserver"
+	"github.com/imharness/imharness/mockserver/state"
+	"github.com/imharness/imharness/mockserver/usersig"
+	"github.com/imharness/imharness/recorder"
+	"github.com/imharness/imharness/suites/driver"
+)
+
+// Environment variables the suites read.
+const (
+	EnvSDK            = "IMHARNESS_SDK"             // npm package (alias) to drive, default tim-js-sdk
+	EnvTranscriptDir  = "IMHARNESS_TRANSCRIPT_DIR"  // where spec transcripts go, default <repo>/out/transcripts
+	EnvKeepTranscript = "IMHARNESS_KEEP_TRANSCRIPTS" // "1": keep passed specs' transcripts too
+	EnvHold           = "IMHARNESS_HOLD"            // long-poll hold, default 20s
+)
+
+// Env is one test process's fake server and recorder.
+type Env struct {
+	Server  *mockserver.Server
+	Rec     *recorder.Recorder
+	SDK     string // npm package name driven, e.g. tim-js-sdk-2.10.2
+	SDKName string // "tim-js-sdk@2.7.0": what the package really is
+	NodeDir string
+	RepoDir string
+
+	cancel  context.CancelFunc
+	tenants atomic.Int64
+}
+
+// RepoRoot is the repository's root directory (found from this source file).
+func RepoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+}
+
+// Start brings up the embedded server on a free loopback port.
+func Start() (*Env, error) {
+	e := &Env{Rec: recorder.New(), RepoDir: RepoRoot()}
+	e.NodeDir = filepath.Join(e.RepoDir, "suites", "driver", "node")
+	e.SDK = os.Getenv(EnvSDK)
+	if e.SDK == "" {
+		e.SDK = "tim-js-sdk"
+	}
+	name, err := sdkName(e.NodeDir, e.SDK)
+	if err != nil {
+		return nil, err
+	}
+	e.SDKName = name
+	hold := 20 * time.Second
+	if v := os.Getenv(EnvHold); v != "" {
+		if hold, err = time.ParseDuration(v); err != nil {
+			return nil, fmt.Errorf("%s: %w", EnvHold, err)
+		}
+	}
+	e.Server = mockserver.New(mockserver.Options{Hold: hold, Middleware: e.Rec.Middleware, Annotate: recorder.Annotate})
+	ctx, cancel := context.WithCancel(context.Background())
+	e.cancel = cancel
+	if err := e.Server.Start(ctx); err != nil {
+		cancel()
+		return nil, err
+	}
+	return e, nil
+}
+
+// sdkName reads the real package name and version behind an npm alias.
+func sdkName(nodeDir, pkg string) (string, error) {
+	b, err := os.ReadFile(filepath.Join(nodeDir, "node_modules", pkg, "package.json"))
+	if err != nil {
+		return "", fmt.Errorf("SDK package %s is not installed in %s (run `make deps`): %w", pkg, nodeDir, err)
+	}
+	var p struct{ Name, Version string }
+	if err := json.Unmarshal(b, &p); err != nil {
+		return "", fmt.Errorf("%s/package.json: %w", pkg, err)
+	}
+	return p.Name + "@" + p.Version, nil
+}
+
+// Close stops the server; held long polls end.
+func (e *Env) Close() {
+	if e == nil {
+		return
+	}
+	_ = e.Server.Close()
+	e.cancel()
+}
+
+// Tenant is one spec's own SDKAppID on the shared server.
+type Tenant struct {
+	Env      *Env
+	App      *state.App
+	SDKAppID int64
+	Secret   string
+	CaseID   string
+}
+
+// NewTenant creates a tenant for the running spec and registers its cleanup: the transcript is
+// written (and kept for failed specs) and the tenant removed.
+func (e *Env) NewTenant() *Tenant {
+	n := e.tenants.Add(1)
+	proc := int64(GinkgoParallelProcess())
+	id := 1400000000 + proc*100000 + n
+	secret := fmt.Sprintf("secret-%d-%d", proc, n)
+	app, err := e.Server.AddApp(state.Options{SDKAppID: id, Secret: secret, Seed: uint64(n)})
+	Expect(err).NotTo(HaveOccurred())
+	t := &Tenant{Env: e, App: app, SDKAppID: id, Secret: secret, CaseID: CaseID()}
+	DeferCleanup(func() {
+		t.saveTranscript()
+		e.Server.RemoveApp(id)
+	})
+	return t
+}
+
+// CaseID is the running spec's stable case ID (see Case).
+func CaseID() string {
+	for _, l := range CurrentSpecReport().Labels() {
+		if id := CaseIDFromLabel(l); id != "" {
+			return id
+		}
+	}
+	return ""
+}
+
+// Sig makes a valid UserSig for user (10 minutes, the tenant's clock).
+func (t *Tenant) Sig(user string) string {
+	sig, err := usersig.Generate(t.SDKAppID, t.Secret, user, 10*time.Minute, t.App.Now())
+	Expect(err).NotTo(HaveOccurred())
+	return sig
+}
+
+// Transcript is the tenant's traffic so far.
+func (t *Tenant) Transcript() []recorder.Exchange {
+	return t.Env.Rec.ForApp(fmt.Sprint(t.SDKAppID))
+}
+
+func (t *Tenant) saveTranscript() {
+	dir := os.Getenv(EnvTranscriptDir)
+	if dir == "" {
+		dir = filepath.Join(t.Env.RepoDir, "out", "transcripts")
+	}
+	name := t.CaseID
+	if name == "" {
+		name = "unlabelled/" + strings.NewReplacer(" ", "-", "/", "-").Replace(CurrentSpecReport().FullText())
+	}
+	failed := CurrentSpecReport().Failed()
+	if !failed && os.Getenv(EnvKeepTranscript) != "1" {
+		return
+	}
+	path := filepath.Join(dir, t.Env.SDKName, name+".jsonl")
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		GinkgoWriter.Printf("transcript: %v\n", err)
+		return
+	}
+	if err := recorder.Save(path, t.Transcript()); err != nil {
+		GinkgoWriter.Printf("transcript: %v\n", err)
+		return
+	}
+	AddReportEntry("transcript", path)
+}
+
+// User is a real SDK instance in a driver process, acting as one account of the tenant.
+type User struct {
+	*driver.Client
+	ID     string
+	Tenant *Tenant
+}
+
+// Start launches a driver for user without logging in; it is closed when the spec ends.
+func (t *Tenant) Start(user string) *User {
+	c, err := driver.Start(context.Background(), driver.Options{
+		NodeDir: t.Env.NodeDir, SDK: t.Env.SDK, ServerURL: t.Env.Server.URL(), SDKAppID: int(t.SDKAppID), UserID: user,
+		Stderr: GinkgoWriter,
+	})
+	Expect(err).NotTo(HaveOccurred(), "starting the driver for %s", user)
+	DeferCleanup(func() { _ = c.Close() })
+	return &User{Client: c, ID: user, Tenant: t}
+}
+
+// Login starts a driver for user, logs in with a valid UserSig and waits for SDK_READY.
+func (t *Tenant) Login(user string) *User {
+	u := t.Start(user)
+	_, err := u.Login(Ctx(), t.Sig(user))
+	Expect(err).NotTo(HaveOccurred(), "login %s", user)
+	u.Await("SDK_READY")
+	return u
+}
+
+// Ctx is a context for one SDK step: generous, because the SDK's own retries take seconds.
+func Ctx() context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	DeferCleanup(cancel)
+	return ctx
+}
+
+// Await waits for the next event called name that matches (all of) match, and returns its data.
+func (u *User) Await(name string, match ...func(driver.Event) bool) driver.Event {
+	GinkgoHelper()
+	ev, err := u.WaitEvent(Ctx(), name, func(e driver.Event) bool {
+		for _, m := range match {
+			if !m(e) {
+				return false
+			}
+		}
+		return true
+	})
+	Expect(err).NotTo(HaveOccurred(), "%s waiting for %s", u.ID, name)
+	return ev
+}
+
+// Case labels a spec with its stable case ID (tim/c2c/send-text). Ginkgo labels cannot hold '/',
+// so the label spells it with '.'; CaseID and the reports turn it back.
+func Case(id string) Labels { return Label(CaseLabelPrefix + strings.ReplaceAll(id, "/", ".")) }
+
+// CaseLabelPrefix marks a case-ID label among a spec's labels.
+const CaseLabelPrefix = "case:"
+
+// CaseIDFromLabel turns a case label back into the case ID ("" when it is no case label).
+func CaseIDFromLabel(l string) string {
+	if !strings.HasPrefix(l, CaseLabelPrefix) {
+		return ""
+	}
+	return strings.ReplaceAll(strings.TrimPrefix(l, CaseLabelPrefix), ".", "/")
+}

@@ -1,0 +1,115 @@
+package timjs
+
+import (
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/imharness/imharness/mockserver/fault"
+	"github.com/imharness/imharness/suites/harness"
+)
+
+// Network faults under the real SDK (issue #4, label "faults"): the SDK must notice, retry and
+// recover, with no message lost or duplicated; the server must hold each message exactly once.
+
+var _ = Describe("network faults", Label("faults"), func() {
+	DescribeTable("a failing long poll: NET_STATE_CHANGE, retries, then every message arrives exactly once",
+		func(action fault.Rule) {
+			t := env.NewTenant()
+			alice, bob := t.Login("alice"), t.Login("bob")
+			Eventually(func() string { return sessionLongPoll(t, "bob") }).ShouldNot(BeEmpty())
+			action.Match = fault.Match{Command: "openim/longpolling", User: "bob"}
+			action.Count = 3
+			addFault(t, action)
+
+			// m1 answers the poll bob holds now; his next three polls fail while m2 is sent.
+			alice.SendText("bob", "m1")
+			bob.AwaitMessage("m1", hasText("m1"))
+			alice.SendText("bob", "m2")
+			ev := bob.Await("NET_STATE_CHANGE")
+			Expect(string(ev.Data)).To(ContainSubstring(`"disconnected"`))
+			bob.AwaitMessage("m2", hasText("m2"))
+			alice.SendText("bob", "m3")
+			bob.AwaitMessage("m3", hasText("m3"))
+
+			Expect(receivedTexts(bob)).To(Equal([]string{"m1", "m2", "m3"}))
+			Expect(faultHits(t)).To(Equal(3))
+			Expect(t.App.C2CHistory("alice", "bob")).To(HaveLen(3))
+			Expect(t.App.UnreadC2C("bob")).To(ConsistOf(HaveField("Count", 3)))
+		},
+		Entry("connection dropped three times", Label("tim/faults/longpoll-dropped"), fault.Rule{Drop: true}),
+		Entry("HTTP 502 three times", Label("tim/faults/longpoll-502"), fault.Rule{Status: 502}),
+	)
+
+	It("a long poll held past the SDK's 30 s timeout, then dropped, then 502: it recovers and the message arrives once",
+		Label("tim/faults/longpoll-held"), func() {
+			t := env.NewTenant()
+			run := loadScenario(t, "network/flaky-long-poll.yaml") // hold 35s, drop, 502; alice writes at 40s
+			alice, bob := t.Login("alice"), t.Login("bob")
+			start := time.Now()
+			ev := bob.Await("NET_STATE_CHANGE")
+			Expect(string(ev.Data)).To(ContainSubstring(`"disconnected"`))
+			Expect(time.Since(start)).To(BeNumerically(">", 25*time.Second), "the SDK gives up on a held poll at its 30 s timeout")
+			m := bob.AwaitMessage("the message sent at 40s", hasText("still there?"))
+			Expect(m.From).To(Equal("alice"))
+			Expect(run.Pushes()[0].Fired).To(BeTrue())
+
+			// A barrier: once bob has this, anything else for him has arrived too.
+			alice.SendText("bob", "barrier")
+			bob.AwaitMessage("barrier", hasText("barrier"))
+			Expect(receivedTexts(bob)).To(Equal([]string{"still there?", "barrier"}))
+			for _, e := range env.Server.Faults(t.SDKAppID).List() {
+				Expect(e.Hits).To(Equal(1), "rule %s", e.ID)
+			}
+			Expect(t.App.C2CHistory("alice", "bob")).To(HaveLen(2))
+		})
+
+	It("a send answered 502, then dropped, is retried by the SDK and stored once", Label("tim/faults/send-retried"), func() {
+		t := env.NewTenant()
+		alice, bob := t.Login("alice"), t.Login("bob")
+		addFault(t, fault.Rule{Match: fault.Match{Command: "openim/sendmsg"}, Nth: 1, Count: 1, Status: 502})
+		addFault(t, fault.Rule{Match: fault.Match{Command: "openim/sendmsg"}, Nth: 2, Count: 1, Drop: true})
+		sent := alice.SendText("bob", "third time lucky")
+		Expect(sent.Status).To(Equal("success"))
+		bob.AwaitMessage("it", hasText("third time lucky"))
+		alice.SendText("bob", "barrier")
+		bob.AwaitMessage("barrier", hasText("barrier"))
+		Expect(receivedTexts(bob)).To(Equal([]string{"third time lucky", "barrier"}))
+		Expect(t.App.C2CHistory("alice", "bob")).To(HaveLen(2))
+		Expect(faultHits(t)).To(Equal(2))
+		Expect(commandCount(t, "openim/sendmsg")).To(Equal(4), "three attempts for the first send, one for the barrier")
+	})
+
+	It("getlongpollingid failing: ERROR and NET_STATE_CHANGE disconnected, and no long poll opens", Label("tim/faults/getlongpollingid-fails"), func() {
+		t := env.NewTenant()
+		t.App.EnsureUser("bob")
+		addFault(t, fault.Rule{Match: fault.Match{Command: "openim/getlongpollingid", User: "bob"}, Nth: 1, Count: 1,
+			Reply: &fault.Reply{ErrorCode: 20005, ErrorInfo: "injected by the spec"}})
+		alice, bob := t.Login("alice"), t.Login("bob")
+		ev := bob.Await("ERROR")
+		var e struct{ Code int }
+		harness.Decode(ev.Data, &e)
+		Expect(e.Code).To(Equal(20005))
+		Expect(string(bob.Await("NET_STATE_CHANGE").Data)).To(ContainSubstring(`"disconnected"`))
+
+		// 2.7.0 does not retry by itself: the server holds what alice sends, undelivered.
+		alice.SendText("bob", "unheard")
+		Consistently(func() []string { return receivedTexts(bob) }, 3*time.Second).Should(BeEmpty())
+		Expect(sessionLongPoll(t, "bob")).To(BeEmpty())
+		Expect(t.App.C2CHistory("alice", "bob")).To(HaveLen(1))
+		Expect(t.App.UnreadC2C("bob")).To(ConsistOf(HaveField("Count", 1)))
+		Expect(faultHits(t)).To(Equal(1))
+	})
+})
+
+// commandCount is how many exchanges of the tenant's transcript have the command.
+func commandCount(t *harness.Tenant, cmd string) int {
+	n := 0
+	for _, c := range commands(t) {
+		if c == cmd {
+			n++
+		}
+	}
+	return n
+}

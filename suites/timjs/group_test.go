@@ -1,0 +1,444 @@
+package timjs
+
+import (
+	"encoding/json"
+	"fmt"
+	"sync/atomic"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/imharness/imharness/mockserver/state"
+	"github.com/imharness/imharness/suites/driver"
+	"github.com/imharness/imharness/suites/harness"
+)
+
+// scene is a group seeded before anyone logs in (so every member's SDK has it in its group list from
+// login, as after a real re-login), with its members and some outsiders logged in and long-polling.
+type scene struct {
+	t   *harness.Tenant
+	gid string
+	u   map[string]*harness.User
+}
+
+// newScene creates spec's group owned by owner (spec.Members are the other members) and logs in
+// the owner, the members and the outsiders.
+func newScene(owner string, spec state.GroupSpec, outsiders ...string) *scene {
+	GinkgoHelper()
+	t := env.NewTenant()
+	ids := []string{owner}
+	for _, m := range spec.Members {
+		ids = append(ids, m.User)
+	}
+	ids = append(ids, outsiders...)
+	for _, id := range ids {
+		t.App.EnsureUser(id)
+	}
+	g, err := t.App.CreateGroup(owner, spec)
+	Expect(err).NotTo(HaveOccurred())
+	return &scene{t: t, gid: g.ID, u: loginAll(t, ids...)}
+}
+
+// loginAll logs users in and waits until each has its long poll open: group events are only
+// delivered through it (events queued before getlongpollingid count as already synced).
+func loginAll(t *harness.Tenant, ids ...string) map[string]*harness.User {
+	GinkgoHelper()
+	out := map[string]*harness.User{}
+	for _, id := range ids {
+		out[id] = t.Login(id)
+	}
+	for _, id := range ids {
+		Eventually(func() string { return sessionLongPoll(t, id) }).ShouldNot(BeEmpty(), "%s never opened its long poll", id)
+	}
+	return out
+}
+
+func (s *scene) users(ids ...string) []*harness.User {
+	out := make([]*harness.User, len(ids))
+	for i, id := range ids {
+		out[i] = s.u[id]
+	}
+	return out
+}
+
+// call runs an SDK method for user id and fails the spec if it is rejected.
+func (s *scene) call(id, method string, args ...any) json.RawMessage {
+	GinkgoHelper()
+	res, err := s.u[id].Call(harness.Ctx(), method, args...)
+	Expect(err).NotTo(HaveOccurred(), "%s.%s", id, method)
+	return res
+}
+
+// sendGroupText sends a text to the scene's group with id's SDK.
+func (s *scene) sendGroupText(id, text string) harness.Message {
+	GinkgoHelper()
+	res, err := s.u[id].Send(harness.Ctx(), "createTextMessage", map[string]any{
+		"to": s.gid, "conversationType": "$TYPES.CONV_GROUP", "payload": map[string]any{"text": text}})
+	Expect(err).NotTo(HaveOccurred(), "%s sending %q to the group", id, text)
+	return harness.Sent(res)
+}
+
+var barriers atomic.Int64
+
+// barrier queues a C2C text from the server to each user behind everything queued so far and waits
+// until every SDK reported it. Events reach an SDK in queue order, so by then each user has
+// everything that was meant for them: an absence checked afterwards is real, with no sleeping.
+func barrier(t *harness.Tenant, users ...*harness.User) {
+	GinkgoHelper()
+	n := barriers.Add(1)
+	text := fmt.Sprintf("barrier %d", n)
+	t.App.EnsureUser("zz-barrier")
+	for i, u := range users {
+		_, err := t.App.SendC2C(0, state.C2CMessage{From: "zz-barrier", To: u.ID, Seq: uint64(n), Random: uint32(900000 + 100*n + int64(i)),
+			Body: []state.Elem{{Type: "TIMTextElem", Content: []byte(fmt.Sprintf(`{"Text":%q}`, text))}}})
+		Expect(err).NotTo(HaveOccurred())
+	}
+	for _, u := range users {
+		u.AwaitMessage(text, hasText(text))
+	}
+}
+
+func num(v any) int {
+	f, _ := v.(float64)
+	return int(f)
+}
+
+func groupIDOf(p map[string]any) string {
+	gp, _ := p["groupProfile"].(map[string]any)
+	id, _ := gp["groupID"].(string)
+	return id
+}
+
+// isTip matches group tip op of group gid.
+func isTip(gid string, op int) func(harness.Message) bool {
+	return func(m harness.Message) bool {
+		return m.Type == "TIMGroupTipElem" && m.ConversationID == "GROUP"+gid && num(m.Payload["operationType"]) == op
+	}
+}
+
+// isNotice matches group system notice op about group gid.
+func isNotice(gid string, op int) func(harness.Message) bool {
+	return func(m harness.Message) bool {
+		return m.Type == "TIMGroupSystemNoticeElem" && groupIDOf(m.Payload) == gid && num(m.Payload["operationType"]) == op
+	}
+}
+
+// received lists the messages the user's SDK reported received that satisfy pred.
+func received(u *harness.User, pred func(harness.Message) bool) []harness.Message {
+	var out []harness.Message
+	for _, ev := range u.Events() {
+		if ev.Name != "MESSAGE_RECEIVED" {
+			continue
+		}
+		for _, m := range harness.Messages(ev) {
+			if pred(m) {
+				out = append(out, m)
+			}
+		}
+	}
+	return out
+}
+
+// expectNone checks, after a barrier, that none of users got a message satisfying pred.
+func expectNone(t *harness.Tenant, what string, pred func(harness.Message) bool, users ...*harness.User) {
+	GinkgoHelper()
+	barrier(t, users...)
+	for _, u := range users {
+		Expect(received(u, pred)).To(BeEmpty(), "%s must not get %s", u.ID, what)
+	}
+}
+
+type sdkGroup struct {
+	GroupID      string
+	Type         string
+	Name         string
+	Introduction string
+	Notification string
+	OwnerID      string
+	MemberNum    any // getGroupList leaves profile fields it did not ask for as ""
+	JoinOption   string
+	SelfInfo     struct {
+		Role              string
+		MessageRemindType string
+	}
+	GroupCustomField []struct{ Key, Value string }
+}
+
+// groupList is the user's local group list after a refresh from the server (getGroupList).
+func groupList(u *harness.User) []sdkGroup {
+	GinkgoHelper()
+	res, err := u.Call(harness.Ctx(), "getGroupList")
+	Expect(err).NotTo(HaveOccurred())
+	var r struct{ Data struct{ GroupList []sdkGroup } }
+	harness.Decode(res, &r)
+	return r.Data.GroupList
+}
+
+func groupIDs(gs []sdkGroup) []string {
+	out := []string{}
+	for _, g := range gs {
+		out = append(out, g.GroupID)
+	}
+	return out
+}
+
+func groupProfile(u *harness.User, gid string) sdkGroup {
+	GinkgoHelper()
+	res, err := u.Call(harness.Ctx(), "getGroupProfile", map[string]any{"groupID": gid})
+	Expect(err).NotTo(HaveOccurred(), "%s getGroupProfile %s", u.ID, gid)
+	var r struct{ Data struct{ Group sdkGroup } }
+	harness.Decode(res, &r)
+	return r.Data.Group
+}
+
+// rejectCode is the code of an SDK rejection.
+func rejectCode(err error) int {
+	GinkgoHelper()
+	var se *driver.SDKError
+	Expect(err).To(BeAssignableToTypeOf(se), "want an SDK rejection, got %v", err)
+	se = err.(*driver.SDKError)
+	Expect(se.Code).NotTo(BeNil(), "rejection without a code: %v", err)
+	return *se.Code
+}
+
+func members(ids ...string) []state.MemberSpec {
+	out := make([]state.MemberSpec, len(ids))
+	for i, id := range ids {
+		out[i] = state.MemberSpec{User: id}
+	}
+	return out
+}
+
+var _ = Describe("groups", func() {
+	It("createGroup: the group exists with its members; the SDK's own group_create message reaches everyone",
+		Label("tim/group/create"), func() {
+			t := env.NewTenant()
+			for _, id := range []string{"alice", "bob", "carol"} {
+				t.App.EnsureUser(id)
+			}
+			u := loginAll(t, "alice", "bob", "carol")
+			res, err := u["alice"].Call(harness.Ctx(), "createGroup", map[string]any{
+				"type": "$TYPES.GRP_PUBLIC", "name": "weekend", "introduction": "hikes", "joinOption": "$TYPES.JOIN_OPTIONS_FREE_ACCESS",
+				"memberList": []map[string]any{{"userID": "bob"}, {"userID": "carol"}}})
+			Expect(err).NotTo(HaveOccurred())
+			var created struct{ Data struct{ Group sdkGroup } }
+			harness.Decode(res, &created)
+			g := created.Data.Group
+			Expect(g.GroupID).To(HavePrefix("@TGS#2"))
+			Expect(g.Name).To(Equal("weekend"))
+			Expect(g.Type).To(Equal("Public"))
+			Expect(g.SelfInfo.Role).To(Equal("Owner"))
+			Expect(num(g.MemberNum)).To(Equal(3))
+			Expect(g.JoinOption).To(Equal("FreeAccess"))
+
+			in, _, err := t.App.Group("alice", g.GroupID)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(in.Owner).To(Equal("alice"))
+			Expect(in.MemberNum).To(Equal(3))
+
+			// tim-js-sdk announces the group itself with a custom message; members get it via Event 3.
+			for _, id := range []string{"bob", "carol"} {
+				m := u[id].AwaitMessage("group_create", func(m harness.Message) bool {
+					return m.ConversationID == "GROUP"+g.GroupID && m.Payload["data"] == "group_create"
+				})
+				Expect(m.From).To(Equal("alice"))
+				Expect(m.Type).To(Equal("TIMCustomElem"))
+				Expect(m.Sequence).To(Equal(uint64(1)))
+				// Initial members find the group in their list once they refresh it.
+				Expect(groupIDs(groupList(u[id]))).To(ContainElement(g.GroupID))
+			}
+			members := t.App.JoinedGroups("bob")
+			Expect(members).To(HaveLen(1))
+			Expect(members[0].Self.Role).To(Equal(state.RoleMember))
+		})
+
+	It("send_group_msg: every member gets the message once, with the sender's sequence and nick; outsiders nothing",
+		Label("tim/group/send-text"), func() {
+			s := newScene("alice", state.GroupSpec{Type: state.GroupPublic, Name: "g", Members: members("bob", "carol")}, "dave")
+			Expect(s.t.App.SetProfile("bob", []state.ProfileItem{{Tag: "Tag_Profile_IM_Nick", Value: "Bobby"}})).To(Succeed())
+			sent := s.sendGroupText("bob", "hello group")
+			Expect(sent.Status).To(Equal("success"))
+			Expect(sent.Sequence).To(Equal(uint64(1)))
+			for _, id := range []string{"alice", "carol"} {
+				m := s.u[id].AwaitMessage("bob's", hasText("hello group"))
+				Expect(m.From).To(Equal("bob"))
+				Expect(m.To).To(Equal(s.gid))
+				Expect(m.ConversationID).To(Equal("GROUP" + s.gid))
+				Expect(m.ConversationType).To(Equal("GROUP"))
+				Expect(m.Flow).To(Equal("in"))
+				Expect(m.Sequence).To(Equal(sent.Sequence))
+				Expect(m.Random).To(Equal(sent.Random))
+				Expect(m.Time).To(Equal(sent.Time))
+				Expect(m.Nick).To(Equal("Bobby"))
+				Expect(m.ID).To(Equal(fmt.Sprintf("GROUP%s-%d-%d-0", s.gid, sent.Sequence, sent.Random)))
+			}
+			// The echo to the sender (which webim.js needs) is dropped by tim-js-sdk: no duplicate.
+			barrier(s.t, s.users("alice", "bob", "carol", "dave")...)
+			Expect(received(s.u["bob"], hasText("hello group"))).To(BeEmpty())
+			Expect(received(s.u["dave"], hasText("hello group"))).To(BeEmpty())
+			Expect(received(s.u["alice"], hasText("hello group"))).To(HaveLen(1))
+			Expect(commands(s.t)).To(ContainElement("group_open_http_svc/send_group_msg"))
+		})
+
+	It("send_group_msg is refused for a muted member (10017) and works again once the mute runs out on the tenant clock",
+		Label("tim/group/send-muted"), func() {
+			s := newScene("alice", state.GroupSpec{Type: state.GroupPublic, Name: "g", Members: members("bob", "carol")})
+			Expect(s.t.App.MuteMembers("alice", s.gid, []string{"carol"}, 60)).To(Succeed())
+			_, err := s.u["carol"].Send(harness.Ctx(), "createTextMessage", map[string]any{
+				"to": s.gid, "conversationType": "$TYPES.CONV_GROUP", "payload": map[string]any{"text": "shh"}})
+			Expect(rejectCode(err)).To(Equal(state.CodeGroupMuted))
+			s.t.App.Clock().Advance(61e9)
+			s.sendGroupText("carol", "free again")
+			s.u["bob"].AwaitMessage("carol's", hasText("free again"))
+		})
+
+	It("sending to a dismissed group is refused with 10010", Label("tim/group/send-dismissed"), func() {
+		s := newScene("alice", state.GroupSpec{Type: state.GroupPublic, Name: "g", Members: members("bob")})
+		Expect(s.t.App.DestroyGroup("alice", s.gid)).To(Succeed())
+		// bob's SDK still lists the group until the notice is processed; the server refuses anyway.
+		_, err := s.u["bob"].Send(harness.Ctx(), "createTextMessage", map[string]any{
+			"to": s.gid, "conversationType": "$TYPES.CONV_GROUP", "payload": map[string]any{"text": "anyone?"}})
+		Expect(err).To(HaveOccurred())
+		code := rejectCode(err)
+		// Either the server's 10010, or 2100 if the dismissal notice already removed the local group.
+		Expect(code).To(BeElementOf(state.CodeGroupNotFound, 2100))
+	})
+
+	It("getMessageList pages group history newest first, tips included", Label("tim/group/history"), func() {
+		t := env.NewTenant()
+		for _, id := range []string{"alice", "bob"} {
+			t.App.EnsureUser(id)
+		}
+		g, err := t.App.CreateGroup("alice", state.GroupSpec{Type: state.GroupPublic, Name: "g", Members: members("bob")})
+		Expect(err).NotTo(HaveOccurred())
+		for i := range 30 {
+			if i == 10 {
+				_, err := t.App.ModifyGroup("alice", g.ID, state.GroupChange{Notification: ptr("rules")})
+				Expect(err).NotTo(HaveOccurred())
+			}
+			from := []string{"alice", "bob"}[i%2]
+			_, err := t.App.SendGroupMessage(from, state.GroupMessage{GroupID: g.ID, Random: uint32(7000 + i),
+				Body: []state.Elem{{Type: "TIMTextElem", Content: []byte(fmt.Sprintf(`{"Text":"g%02d"}`, i))}}})
+			Expect(err).NotTo(HaveOccurred())
+		}
+		bob := t.Login("bob")
+		var items []string
+		next, pages := "", 0
+		for {
+			args := map[string]any{"conversationID": "GROUP" + g.ID, "count": 15}
+			if next != "" {
+				args["nextReqMessageID"] = next
+			}
+			res, err := bob.Call(harness.Ctx(), "getMessageList", args)
+			Expect(err).NotTo(HaveOccurred())
+			var page struct {
+				Data struct {
+					MessageList      []harness.Message
+					NextReqMessageID string
+					IsCompleted      bool
+				}
+			}
+			harness.Decode(res, &page)
+			pages++
+			var pt []string
+			for _, m := range page.Data.MessageList {
+				if m.Type == "TIMGroupTipElem" {
+					pt = append(pt, fmt.Sprintf("tip%d", num(m.Payload["operationType"])))
+					continue
+				}
+				pt = append(pt, m.Payload["text"].(string))
+			}
+			items = append(pt, items...)
+			if page.Data.IsCompleted {
+				break
+			}
+			next = page.Data.NextReqMessageID
+			Expect(pages).To(BeNumerically("<", 10), "getMessageList never completes")
+		}
+		want := []string{}
+		for i := range 30 {
+			if i == 10 {
+				want = append(want, "tip6")
+			}
+			want = append(want, fmt.Sprintf("g%02d", i))
+		}
+		Expect(items).To(Equal(want))
+		Expect(commands(t)).To(ContainElement("group_open_http_svc/group_msg_get"))
+	})
+
+	It("revokeMessage: the sender recalls, every other member's SDK marks it revoked", Label("tim/group/recall"), func() {
+		s := newScene("alice", state.GroupSpec{Type: state.GroupPublic, Name: "g", Members: members("bob", "carol")})
+		sent := s.sendGroupText("bob", "oops")
+		var seen harness.Message
+		for _, id := range []string{"alice", "carol"} {
+			seen = s.u[id].AwaitMessage("oops", hasText("oops"))
+		}
+		_, err := s.u["bob"].Call(harness.Ctx(), "revokeMessage", map[string]any{"$message": sent.ID})
+		Expect(err).NotTo(HaveOccurred())
+		for _, id := range []string{"alice", "carol"} {
+			ev := s.u[id].Await("MESSAGE_REVOKED")
+			ms := harness.Messages(ev)
+			Expect(ms).To(HaveLen(1))
+			Expect(ms[0].ID).To(Equal(seen.ID))
+			Expect(ms[0].IsRevoked).To(BeTrue())
+		}
+		p, err := s.t.App.GroupHistory("alice", s.gid, 0, 5)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(p.Items[0].Msg.Revoked).To(BeTrue())
+	})
+
+	It("members, roles and profile as the SDK reads them", Label("tim/group/members"), func() {
+		s := newScene("alice", state.GroupSpec{Type: state.GroupPublic, Name: "g", Notification: "be nice",
+			Members: []state.MemberSpec{{User: "bob", Role: state.RoleAdmin}, {User: "carol"}}})
+		res := s.call("carol", "getGroupMemberList", map[string]any{"groupID": s.gid, "count": 30, "offset": 0})
+		var r struct {
+			Data struct {
+				MemberList []struct{ UserID, Role string }
+			}
+		}
+		harness.Decode(res, &r)
+		roles := map[string]string{}
+		for _, m := range r.Data.MemberList {
+			roles[m.UserID] = m.Role
+		}
+		Expect(roles).To(Equal(map[string]string{"alice": "Owner", "bob": "Admin", "carol": "Member"}))
+		p := groupProfile(s.u["carol"], s.gid)
+		Expect(p.Notification).To(Equal("be nice"))
+		Expect(p.OwnerID).To(Equal("alice"))
+		Expect(num(p.MemberNum)).To(Equal(3))
+		Expect(p.SelfInfo.Role).To(Equal("Member"))
+
+		s.call("carol", "setGroupMemberNameCard", map[string]any{"groupID": s.gid, "nameCard": "CC"})
+		s.call("carol", "setMessageRemindType", map[string]any{"groupID": s.gid, "messageRemindType": "$TYPES.MSG_REMIND_ACPT_NOT_NOTE"})
+		ms, err := s.t.App.GroupMembers("alice", s.gid)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(ms[2]).To(And(HaveField("User", "carol"), HaveField("NameCard", "CC"), HaveField("MsgFlag", state.MsgAcceptNotNotify)))
+		// A plain member may not rename the group (10007).
+		_, err = s.u["carol"].Call(harness.Ctx(), "updateGroupProfile", map[string]any{"groupID": s.gid, "name": "mine"})
+		Expect(rejectCode(err)).To(Equal(state.CodeGroupNoPermission))
+	})
+
+	It("searchGroupByID finds a Public group; a Private one of others is not found", Label("tim/group/search"), func() {
+		t := env.NewTenant()
+		for _, id := range []string{"alice", "bob", "dave"} {
+			t.App.EnsureUser(id)
+		}
+		pub, err := t.App.CreateGroup("alice", state.GroupSpec{Type: state.GroupPublic, Name: "open", Members: members("bob")})
+		Expect(err).NotTo(HaveOccurred())
+		priv, err := t.App.CreateGroup("alice", state.GroupSpec{Type: state.GroupPrivate, Name: "closed", Members: members("bob")})
+		Expect(err).NotTo(HaveOccurred())
+		dave := t.Login("dave")
+		res, err := dave.Call(harness.Ctx(), "searchGroupByID", pub.ID)
+		Expect(err).NotTo(HaveOccurred())
+		var r struct{ Data struct{ Group sdkGroup } }
+		harness.Decode(res, &r)
+		Expect(r.Data.Group.Name).To(Equal("open"))
+		Expect(num(r.Data.Group.MemberNum)).To(Equal(2))
+		_, err = dave.Call(harness.Ctx(), "searchGroupByID", priv.ID)
+		Expect(rejectCode(err)).To(Equal(state.CodeGroupNoPermission))
+		_, err = dave.Call(harness.Ctx(), "searchGroupByID", "no-such-group")
+		Expect(rejectCode(err)).To(Equal(state.CodeGroupNotFound))
+	})
+})
+
+func ptr[T any](v T) *T { return &v }
