@@ -23,6 +23,7 @@ type diffConfig struct {
 	ignoreNotes   bool
 	ignore        []string
 	pollStreams   bool
+	perCommand    bool
 }
 
 // WithRules normalises both sides with rules instead of DefaultRules().
@@ -46,6 +47,11 @@ func IgnoreCommands(globs ...string) DiffOption {
 // relative to the Conn's other calls (which depends on when events arrive) does not matter.
 func SeparatePolls() DiffOption { return func(c *diffConfig) { c.pollStreams = true } }
 
+// OrderPerCommand compares each Conn's exchanges per command: the order among one command's calls
+// is enforced, the interleaving of different commands is not. SDKs issue many calls at once (after
+// login, tim-js-sdk sends seven in parallel), so their arrival order is not part of the protocol.
+func OrderPerCommand() DiffOption { return func(c *diffConfig) { c.perCommand = true } }
+
 func newDiffConfig(opts []DiffOption) *diffConfig {
 	c := &diffConfig{}
 	for _, o := range opts {
@@ -68,6 +74,7 @@ func (c *diffConfig) prepare(exs []Exchange) ([]Exchange, error) {
 	if err != nil {
 		return nil, err
 	}
+	n.PerCommand = c.perCommand
 	kept := make([]Exchange, 0, len(exs))
 	for _, e := range exs {
 		if c.skip(e) {
@@ -265,7 +272,10 @@ func (c *diffConfig) streams(exs []Exchange) map[string][]Exchange {
 	m := map[string][]Exchange{}
 	for _, e := range exs {
 		k := e.Conn
-		if c.pollStreams && e.Command == "openim/longpolling" {
+		switch {
+		case c.perCommand:
+			k += " " + e.Command
+		case c.pollStreams && e.Command == "openim/longpolling":
 			k += " (long poll)"
 		}
 		m[k] = append(m[k], e)

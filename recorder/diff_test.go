@@ -170,3 +170,27 @@ func TestDiffBadRules(t *testing.T) {
 		t.Errorf("bad rules: %v", r)
 	}
 }
+
+func TestDiffOrderPerCommand(t *testing.T) {
+	t.Parallel()
+	got := rerun()
+	// alice's getmsg now comes after her sendmsg: a different interleaving of two commands.
+	for i := range got {
+		if got[i].Command == "openim/getmsg" {
+			got[i].Seq = 200
+		}
+	}
+	if r := Diff(c2cTranscript(), got, OrderPerCommand()); !r.Equal() {
+		t.Errorf("OrderPerCommand must tolerate the interleaving of different commands:\n%s", r)
+	}
+	// …but a changed field is still found, named by its path.
+	for i := range got {
+		if got[i].Command == "openim/sendmsg" {
+			got[i].Response = []byte(strings.Replace(string(got[i].Response), `"MsgKey"`, `"MsgKeyX"`, 1))
+		}
+	}
+	r := Diff(c2cTranscript(), got, OrderPerCommand())
+	if r.Equal() || !strings.Contains(r.String(), "response.MsgKey") {
+		t.Errorf("a renamed field went unnoticed under OrderPerCommand:\n%s", r)
+	}
+}

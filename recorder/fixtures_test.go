@@ -59,7 +59,7 @@ func loginReply(a2, tiny string) string {
 }
 
 const textMsg = `{"From_Account":"alice","To_Account":"bob","MsgSeq":1937530001,"MsgRandom":3701533,` +
-	`"MsgTimeStamp":1795462674,"MsgKey":"1_1937530001_3701533","NoticeSeq":1,` +
+	`"MsgTimeStamp":1795462674,"MsgKey":"1_3701533","NoticeSeq":1,` +
 	`"MsgBody":[{"MsgType":"TIMTextElem","MsgContent":{"Text":"hello bob"}}]}`
 
 // c2cTranscript is alice sending bob a text, with alice's and bob's calls interleaved as seq says.
@@ -80,7 +80,7 @@ func c2cTranscript() []Exchange {
 		x(8, "alice#1", "openim/sendmsg", sessQuery(aliceA2, aliceTiny, "&tjg_id="+aliceTiny+"-3701533"),
 			`{"From_Account":"alice","To_Account":"bob","MsgTimeStamp":1795462674,"MsgSeq":1937530001,"MsgRandom":3701533,`+
 				`"MsgBody":[{"MsgType":"TIMTextElem","MsgContent":{"Text":"hello bob"}}],"OfflinePushInfo":{"PushFlag":0,"Title":"","Desc":""}}`,
-			`{`+ok+`,"MsgTime":1795462675,"MsgKey":"1_1937530001_3701533"}`),
+			`{`+ok+`,"MsgTime":1795462675,"MsgKey":"1_3701533"}`),
 		x(9, "bob#1", "openim/longpolling", sessQuery(bobA2, bobTiny, "&accounttype=8723"),
 			`{"Cookie":{"NotifySeq":0,"NoticeSeq":1,"LongPollingId":"lp-6d3a"}}`, `{`+ok+`}`),
 	}

@@ -124,7 +124,7 @@ func LoadRules(file string) (Rules, error) {
 // must get right. Add SeqRules to normalise them too.
 func DefaultRules() Rules {
 	c2cSeq := func(p string, cmds ...string) Rule {
-		return Rule{Name: "client MsgSeq (C2C)", Path: p, Commands: cmds, Action: ActionRenumber, Class: "clientseq"}
+		return Rule{Name: "client MsgSeq (C2C)", Path: p, Commands: cmds, Action: ActionMask, Class: "clientseq"}
 	}
 	return Rules{
 		{Name: "telemetry", Command: "imopenstat/tim_web_report", Action: ActionDrop},
@@ -146,16 +146,18 @@ func DefaultRules() Rules {
 		{Name: "instance", Keys: []string{"InstId", "Instid"}, Action: ActionRenumber, Class: "instid"},
 
 		{Name: "random", Keys: []string{"MsgRandom", "Random"}, Action: ActionRenumber, Class: "random"},
-		{Name: "client seq", Key: "ClientSeq", Action: ActionRenumber, Class: "clientseq"},
-		// A C2C message's MsgSeq is the sender's counter (3HHMMSS0001…), wherever it shows up.
+		{Name: "client seq", Key: "ClientSeq", Action: ActionMask, Class: "clientseq"},
+		// A C2C message's MsgSeq is the sender's counter (3HHMMSS0001…), wherever it shows up. It is
+		// masked, not renumbered: two users' counters coincide or not depending on the second they
+		// send in, which would shift every placeholder after it. MsgRandom keeps the correlation.
 		c2cSeq("request.MsgSeq", "openim/sendmsg"),
 		c2cSeq("**.C2cMsgArray[*].MsgSeq"),
 		c2cSeq("response.MsgList[*].MsgSeq", "openim/getmsg", "openim/getroammsg"),
 		c2cSeq("**.C2cWithdrawInfoArray[*].MsgSeq"),
 		{Name: "client MsgSeq (C2C session)", Path: "response.SessionItem[*].MsgSeq", Where: map[string]string{"Type": "1"},
-			Action: ActionRenumber, Class: "clientseq"},
-		{Name: "C2C MsgKey", Key: "MsgKey", Commands: []string{"openim/*"}, Pattern: `^(\d+)_(\d+)_(\d+)$`,
-			Classes: []string{"", "clientseq", "random"}, Action: ActionRenumber},
+			Action: ActionMask, Class: "clientseq"},
+		{Name: "C2C MsgKey", Key: "MsgKey", Commands: []string{"openim/*"}, Pattern: `^(\d+)_(\d+)$`,
+			Classes: []string{"", "random"}, Action: ActionRenumber},
 		{Name: "MsgKey", Key: "MsgKey", Action: ActionRenumber, Class: "msgkey"},
 
 		{Name: "times", Keys: []string{"MsgTimeStamp", "MsgTime", "LastMsgTime", "TimeStamp", "ExpireTime",
@@ -182,7 +184,12 @@ func SeqRules() Rules {
 }
 
 // Normalizer applies compiled rules. Build one with Rules.Compile; it is safe for concurrent use.
-type Normalizer struct{ rules []*crule }
+type Normalizer struct {
+	rules []*crule
+	// PerCommand hands out placeholders in (conn, command, seq) order instead of (conn, seq): with
+	// OrderPerCommand comparisons, the interleaving of a conn's commands must not renumber values.
+	PerCommand bool
+}
 
 type crule struct {
 	Rule
@@ -377,6 +384,9 @@ func (n *Normalizer) Normalize(exs []Exchange) []Exchange {
 		}
 		if x.App != y.App {
 			return x.App < y.App
+		}
+		if n.PerCommand && x.Command != y.Command {
+			return x.Command < y.Command
 		}
 		return x.Seq < y.Seq
 	})

@@ -12,12 +12,15 @@ import (
 // maxEmbeddedDiff caps how much of a diff file FromGinkgo embeds.
 const maxEmbeddedDiff = 256 << 10
 
+// CaseLabelPrefix marks a spec's case-ID label: "case:tim.c2c.send-text" is tim/c2c/send-text.
+const CaseLabelPrefix = "case:"
+
 var keyedLabel = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]*:`)
 
 // FromGinkgo turns a Ginkgo report into cases. The conventions:
 //
-//   - Case ID: the spec's first label (its own or a container's) that contains '/' and is not a
-//     "key:value" label, e.g. Label("tim/c2c/send-text"). Specs without one get their full text as
+//   - Case ID: a label "case:tim.c2c.send-text" (Ginkgo labels cannot contain '/', so the ID's
+//     slashes are dots there), else the first label that contains '/' and is not a "key:value" label. Specs without one get their full text as
 //     ID and the area "unlabelled".
 //   - Area: the ID's second segment (tim/c2c/send-text → c2c: login, c2c, group, tips, notices,
 //     errors, faults, …), see AreaOf.
@@ -55,6 +58,9 @@ func FromGinkgo(rep ginkgotypes.Report, sdkLabelPrefix string) []Case {
 				c.SDK = strings.TrimPrefix(l, sdkLabelPrefix)
 			case strings.HasPrefix(l, "seed:"):
 				c.Seed = strings.TrimSpace(strings.TrimPrefix(l, "seed:"))
+			case strings.HasPrefix(l, CaseLabelPrefix):
+				// Ginkgo labels cannot hold '/': case IDs are spelled with '.' there (harness.Case).
+				c.ID = strings.ReplaceAll(strings.TrimPrefix(l, CaseLabelPrefix), ".", "/")
 			case c.ID == "" && strings.Contains(l, "/") && !keyedLabel.MatchString(l):
 				c.ID = l
 			}

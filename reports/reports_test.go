@@ -410,7 +410,7 @@ func TestFromGinkgo(t *testing.T) {
 				Failure:       ginkgotypes.Failure{Message: "\x1b[1mtranscript differs\x1b[0m", Location: loc},
 				ReportEntries: ginkgotypes.ReportEntries{entry("transcript", "/out/transcripts/send-text.jsonl"), entry("diff", diffFile), entry("requirement", "Text arrives.")}},
 			{LeafNodeType: ginkgotypes.NodeTypeIt, LeafNodeText: "ready", ContainerHierarchyLabels: [][]string{{"sdk:tim-js-sdk@2.10.2"}},
-				LeafNodeLabels: []string{"smoke", "tim/login/ready"}, State: ginkgotypes.SpecStatePassed, RunTime: time.Second},
+				LeafNodeLabels: []string{"smoke", "case:tim.login.ready"}, State: ginkgotypes.SpecStatePassed, RunTime: time.Second},
 			{LeafNodeType: ginkgotypes.NodeTypeIt, LeafNodeText: "offline", LeafNodeLabels: []string{"tim/c2c/offline-unread"},
 				State: ginkgotypes.SpecStateSkipped, Failure: ginkgotypes.Failure{Message: "needs the clock", Location: loc}},
 			{LeafNodeType: ginkgotypes.NodeTypeIt, LeafNodeText: "create", LeafNodeLabels: []string{"tim/group/create"}, State: ginkgotypes.SpecStatePending},

@@ -128,11 +128,11 @@ func (m *middleware) act(w http.ResponseWriter, r *http.Request, rule Rule, anno
 			info = fmt.Sprintf("fault injected by rule %s", rule.ID)
 		}
 		q, _ := json.Marshal(info)
-		write(w, cmp(rule.Status, http.StatusOK), "application/json; charset=utf-8",
+		write(w, orDefault(rule.Status, http.StatusOK), "application/json; charset=utf-8",
 			fmt.Appendf(nil, `{"ActionStatus":%q,"ErrorCode":%d,"ErrorInfo":%s}`, status, rule.Reply.ErrorCode, q))
 	case rule.Body != nil:
 		annotate()
-		write(w, cmp(rule.Status, http.StatusOK), "application/json; charset=utf-8", []byte(*rule.Body))
+		write(w, orDefault(rule.Status, http.StatusOK), "application/json; charset=utf-8", []byte(*rule.Body))
 	case rule.Status != 0:
 		annotate()
 		write(w, rule.Status, "text/plain; charset=utf-8",
@@ -142,7 +142,7 @@ func (m *middleware) act(w http.ResponseWriter, r *http.Request, rule Rule, anno
 	}
 }
 
-func cmp(v, def int) int {
+func orDefault(v, def int) int {
 	if v == 0 {
 		return def
 	}
@@ -211,7 +211,7 @@ func (b *bufferWriter) WriteHeader(code int) {
 	}
 }
 func (b *bufferWriter) Write(p []byte) (int, error) { return b.buf.Write(p) }
-func (b *bufferWriter) status() int                 { return cmp(b.code, http.StatusOK) }
+func (b *bufferWriter) status() int                 { return orDefault(b.code, http.StatusOK) }
 
 // commandOf turns "/v4/openim/sendmsg" into "openim/sendmsg" (the adapter's own routing rule).
 func commandOf(path string) string {

@@ -109,11 +109,19 @@ type user struct {
 	mailbox  []*C2CMessage    // C2C messages to this user, in arrival order
 	synced   int              // mailbox entries already synced or pushed
 	readTime map[string]int64 // peer → last read message time (unix seconds)
+	// readUpTo: peer → mailbox length already read. Times have second granularity, so a message
+	// arriving in the second of the read mark must not count as read: the mark is positional.
+	readUpTo map[string]int
 
-	events  []Event // per-user event queue; Event.Seq == index+1
-	wake    chan struct{}
-	hidden  map[string]bool // conversations deleted by the user until their next message
-	convSet map[string]bool // conversation keys the user has (C2C peer ids)
+	events []Event // per-user event queue; Event.Seq == index+1
+	// syncedEvents is how many events were queued when the user's last C2C sync completed (the
+	// syncGen-th one): a long poll opened after it delivers what came later, even before
+	// getlongpollingid.
+	syncedEvents uint64
+	syncGen      uint64
+	wake         chan struct{}
+	hidden       map[string]bool // conversations deleted by the user until their next message
+	convSet      map[string]bool // conversation keys the user has (C2C peer ids)
 }
 
 type friend struct {
@@ -124,7 +132,7 @@ type friend struct {
 
 func newUser(id, tinyID string, now time.Time) *user {
 	return &user{id: id, tinyID: tinyID, created: now, profile: map[string]any{},
-		friends: map[string]*friend{}, black: map[string]time.Time{}, readTime: map[string]int64{},
+		friends: map[string]*friend{}, black: map[string]time.Time{}, readTime: map[string]int64{}, readUpTo: map[string]int{},
 		wake: make(chan struct{}), hidden: map[string]bool{}, convSet: map[string]bool{}}
 }
 
@@ -186,6 +194,7 @@ type Session struct {
 type session struct {
 	Session
 	watermark uint64 // events with Seq <= watermark were already synced when the long poll opened
+	syncGen   uint64 // the user's syncGen when the session logged in
 }
 
 // Kick reasons.
@@ -203,7 +212,7 @@ func (a *App) Login(userID string) Session {
 	a.nextInst[userID]++
 	n := a.nextInst[userID]
 	s := &session{Session: Session{User: userID, TinyID: u.tinyID, A2: a.ids.token(32), Instance: n,
-		Conn: fmt.Sprintf("%s#%d", userID, n)}}
+		Conn: fmt.Sprintf("%s#%d", userID, n)}, syncGen: u.syncGen}
 	a.sessions[s.A2] = s
 	return s.Session
 }
@@ -275,7 +284,8 @@ func (a *App) Kick(userID, reason string) (int, error) {
 	return n, nil
 }
 
-// OpenLongPoll gives the session a long-poll id; events queued before now count as synced.
+// OpenLongPoll gives the session a long-poll id. Events queued before the user's last complete C2C
+// sync count as synced (before now, if the session has not synced).
 func (a *App) OpenLongPoll(a2 string) (string, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -284,7 +294,14 @@ func (a *App) OpenLongPoll(a2 string) (string, error) {
 		return "", errorf(CodeAuthFailed, "no live session")
 	}
 	s.LongPoll = fmt.Sprintf("%d-%s", s.Instance, a.ids.token(16))
-	s.watermark = uint64(len(a.users[s.User].events))
+	// After a sync, not len(events): a message stored between the client's last getmsg and this
+	// call would reach neither the sync nor the long poll. A client that did not sync since it
+	// logged in sees what happens from now on.
+	u := a.users[s.User]
+	s.watermark = uint64(len(u.events))
+	if u.syncGen > s.syncGen {
+		s.watermark = u.syncedEvents
+	}
 	return s.LongPoll, nil
 }
 

@@ -27,8 +27,9 @@ type C2CMessage struct {
 	Revoked    bool
 }
 
-// Key is the message's roaming cursor value (Tencent's MsgKey).
-func (m C2CMessage) Key() string { return fmt.Sprintf("%d_%d_%d", m.Index, m.Seq, m.Random) }
+// Key is the message's roaming cursor value (Tencent's MsgKey): its place in the tenant's send
+// order and its random.
+func (m C2CMessage) Key() string { return fmt.Sprintf("%d_%d", m.Index, m.Random) }
 
 func pairKey(a, b string) string {
 	if a > b {
@@ -125,6 +126,10 @@ func (a *App) SyncC2C(userID, cookie string) (SyncPage, error) {
 	if p.Complete && end > u.synced {
 		u.synced = end
 	}
+	if p.Complete {
+		u.syncedEvents = uint64(len(u.events))
+		u.syncGen++
+	}
 	if cookie == "" {
 		// The SDK counts the messages of the sync itself; "remaining" are the unread ones it will
 		// not see again, because an earlier session already synced them.
@@ -140,8 +145,8 @@ func (a *App) unread(u *user, upto int) []Unread {
 		upto = len(u.mailbox)
 	}
 	byPeer := map[string]*Unread{}
-	for _, m := range u.mailbox[:upto] {
-		if m.From == u.id || m.Revoked || m.Time <= u.readTime[m.From] {
+	for i, m := range u.mailbox[:upto] {
+		if m.From == u.id || m.Revoked || i < u.readUpTo[m.From] {
 			continue
 		}
 		x := byPeer[m.From]
@@ -229,6 +234,11 @@ func (a *App) MarkC2CRead(userID, peer string, t int64, receipt bool) error {
 	}
 	if t > u.readTime[peer] {
 		u.readTime[peer] = t
+	}
+	for i, m := range u.mailbox {
+		if m.From == peer && m.Time <= t && i+1 > u.readUpTo[peer] {
+			u.readUpTo[peer] = i + 1
+		}
 	}
 	if p := a.users[peer]; receipt && p != nil && peer != userID {
 		a.push(p, Event{Kind: EvReadReceipt, Receipt: &ReadReceipt{Reader: userID, Time: u.readTime[peer]}})

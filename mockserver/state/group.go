@@ -120,22 +120,28 @@ type KV struct {
 
 // Group error codes (the Tencent numbering; the table above says when each is used).
 const (
-	CodeGroupBadParam       = 10004
-	CodeGroupNoPermission   = 10007
-	CodeGroupOwnerCantQuit  = 10009
-	CodeGroupNotFound       = 10010
-	CodeGroupAlreadyMember  = 10013
-	CodeGroupFull           = 10014
-	CodeGroupIDInvalid      = 10015
-	CodeGroupMuted          = 10017
-	CodeGroupNoAccount      = 10019
-	CodeGroupIDTaken        = 10021
-	CodeGroupHandled        = 10024
-	CodeGroupIDTakenByYou   = 10025
-	CodeRecallNotFound      = 10030
-	CodeRecallTooLate       = 10031
-	CodeRecallNotSupported  = 10033
-	DefaultAdminID          = "administrator"
+	CodeGroupBadParam      = 10004
+	CodeGroupNoPermission  = 10007
+	CodeGroupOwnerCantQuit = 10009
+	CodeGroupNotFound      = 10010
+	CodeGroupAlreadyMember = 10013
+	CodeGroupFull          = 10014
+	CodeGroupIDInvalid     = 10015
+	CodeGroupMuted         = 10017
+	CodeGroupNoAccount     = 10019
+	CodeGroupIDTaken       = 10021
+	CodeGroupHandled       = 10024
+	CodeGroupIDTakenByYou  = 10025
+	CodeRecallNotFound     = 10030
+	CodeRecallTooLate      = 10031
+	CodeRecallNotSupported = 10033
+)
+
+// DefaultAdminID is the app administrator's identifier unless SetAdmin changes it.
+const DefaultAdminID = "administrator"
+
+// Limits of the real service.
+const (
 	recallWindowSeconds     = 120
 	maxGroupIDBytes         = 48
 	maxGroupNameBytes       = 30
@@ -143,7 +149,6 @@ const (
 	maxNotificationBytes    = 300
 	maxFaceURLBytes         = 100
 	generatedGroupIDPrefix  = "@TGS#"
-	systemConversationID    = "@TIM#SYSTEM"
 	defaultMaxMembersPriv   = 200
 	defaultMaxMembersPublic = 2000
 	defaultMaxMembersChat   = 10000
@@ -202,7 +207,7 @@ type GroupSpec struct {
 	ID              string // "" generates @TGS#…
 	Type            GroupType
 	Name            string
-	Owner           string // "" means the operator; only root may create a group for someone else or none
+	Owner           string // "" means the operator (root: no owner); only root may name someone else
 	Introduction    string
 	Notification    string
 	FaceURL         string

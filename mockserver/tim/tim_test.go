@@ -188,7 +188,7 @@ func TestC2CFlow(t *testing.T) {
 		t.Fatal("long poll was not woken by the message")
 	}
 	b, _ := json.Marshal(got.raw["EventArray"])
-	want := `[{"C2cMsgArray":[{"From_Account":"alice","MsgBody":[{"MsgContent":{"Desc":"here","Latitude":31.2,"Longitude":121.5},"MsgType":"TIMLocationElem"}],"MsgKey":"1_7_99","MsgRandom":99,"MsgSeq":7,"MsgTimeStamp":` + fmt.Sprint(int64(send.raw["MsgTime"].(float64))) + `,"NoticeSeq":1,"To_Account":"bob"}],"Event":9}]`
+	want := `[{"C2cMsgArray":[{"From_Account":"alice","MsgBody":[{"MsgContent":{"Desc":"here","Latitude":31.2,"Longitude":121.5},"MsgType":"TIMLocationElem"}],"MsgKey":"1_99","MsgRandom":99,"MsgSeq":7,"MsgTimeStamp":` + fmt.Sprint(int64(send.raw["MsgTime"].(float64))) + `,"NoticeSeq":1,"To_Account":"bob"}],"Event":9}]`
 	if string(b) != want {
 		t.Fatalf("event:\n got %s\nwant %s", b, want)
 	}

@@ -144,7 +144,7 @@ func Verify(usersig, secret string, sdkappid int64, identifier string, now time.
 	}
 	// App and identifier first: a sig made for another app (with another key) should say so, not "bad signature".
 	if s.SDKAppID != sdkappid {
-		return s, &Error{CodeSDKAppIDMismatch, fmt.Sprintf("usersig sdkappid %d does not match %d", s.SDKAppID, sdkappid)}
+		return s, &Error{CodeSDKAppIDMismatch, "usersig was made for another sdkappid"} // no numbers: tenants differ run to run
 	}
 	if s.Identifier != identifier {
 		return s, &Error{CodeIdentifierMismatch, fmt.Sprintf("usersig identifier %q does not match %q", s.Identifier, identifier)}
@@ -153,7 +153,7 @@ func Verify(usersig, secret string, sdkappid int64, identifier string, now time.
 		return s, &Error{CodeMalformed, "usersig signature does not verify with this app's key"}
 	}
 	if !now.Before(s.ExpiresAt()) {
-		return s, &Error{CodeExpired, "usersig expired at " + s.ExpiresAt().UTC().Format(time.RFC3339)}
+		return s, &Error{CodeExpired, fmt.Sprintf("usersig expired (valid for %ds from TLS.time)", s.Expire)}
 	}
 	return s, nil
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/imharness/imharness/mockserver/state"
 	"github.com/imharness/imharness/mockserver/usersig"
 	"github.com/imharness/imharness/recorder"
+	"github.com/imharness/imharness/reports"
 	"github.com/imharness/imharness/suites/driver"
 )
 
@@ -193,13 +194,32 @@ func (t *Tenant) Start(user string) *User {
 	return &User{Client: c, ID: user, Tenant: t}
 }
 
-// Login starts a driver for user, logs in with a valid UserSig and waits for SDK_READY.
+// Login starts a driver for user, logs in with a valid UserSig, waits for SDK_READY and then for
+// the SDK to open its long poll: from then on, whatever the server queues reaches it as an event.
+// (SDK_READY fires before the C2C sync; a message stored in between arrives through the sync,
+// which raises no MESSAGE_RECEIVED.)
 func (t *Tenant) Login(user string) *User {
+	GinkgoHelper()
+	u := t.LoginWithoutPoll(user)
+	Eventually(func() bool { return t.listening(user) }).WithTimeout(20*time.Second).
+		Should(BeTrue(), "%s reached SDK_READY but never opened its long poll", user)
+	return u
+}
+
+// LoginWithoutPoll logs in and waits for SDK_READY only (for specs that break the long poll's setup).
+func (t *Tenant) LoginWithoutPoll(user string) *User {
+	GinkgoHelper()
 	u := t.Start(user)
 	_, err := u.Login(Ctx(), t.Sig(user))
 	Expect(err).NotTo(HaveOccurred(), "login %s", user)
 	u.Await("SDK_READY")
 	return u
+}
+
+// listening says whether the user's newest session has an open long poll.
+func (t *Tenant) listening(user string) bool {
+	ss := t.App.Sessions(user)
+	return len(ss) > 0 && ss[len(ss)-1].LongPoll != ""
 }
 
 // Ctx is a context for one SDK step: generous, because the SDK's own retries take seconds.
@@ -228,8 +248,8 @@ func (u *User) Await(name string, match ...func(driver.Event) bool) driver.Event
 // so the label spells it with '.'; CaseID and the reports turn it back.
 func Case(id string) Labels { return Label(CaseLabelPrefix + strings.ReplaceAll(id, "/", ".")) }
 
-// CaseLabelPrefix marks a case-ID label among a spec's labels.
-const CaseLabelPrefix = "case:"
+// CaseLabelPrefix marks a case-ID label among a spec's labels (the reports read the same).
+const CaseLabelPrefix = reports.CaseLabelPrefix
 
 // CaseIDFromLabel turns a case label back into the case ID ("" when it is no case label).
 func CaseIDFromLabel(l string) string {

@@ -169,7 +169,9 @@ func groupList(u *harness.User) []sdkGroup {
 	GinkgoHelper()
 	res, err := u.Call(harness.Ctx(), "getGroupList")
 	Expect(err).NotTo(HaveOccurred())
-	var r struct{ Data struct{ GroupList []sdkGroup } }
+	var r struct {
+		Data struct{ GroupList []sdkGroup }
+	}
 	harness.Decode(res, &r)
 	return r.Data.GroupList
 }
@@ -211,7 +213,7 @@ func members(ids ...string) []state.MemberSpec {
 
 var _ = Describe("groups", func() {
 	It("createGroup: the group exists with its members; the SDK's own group_create message reaches everyone",
-		Label("tim/group/create"), func() {
+		harness.Case("tim/group/create"), func() {
 			t := env.NewTenant()
 			for _, id := range []string{"alice", "bob", "carol"} {
 				t.App.EnsureUser(id)
@@ -253,7 +255,7 @@ var _ = Describe("groups", func() {
 		})
 
 	It("send_group_msg: every member gets the message once, with the sender's sequence and nick; outsiders nothing",
-		Label("tim/group/send-text"), func() {
+		harness.Case("tim/group/send-text"), func() {
 			s := newScene("alice", state.GroupSpec{Type: state.GroupPublic, Name: "g", Members: members("bob", "carol")}, "dave")
 			Expect(s.t.App.SetProfile("bob", []state.ProfileItem{{Tag: "Tag_Profile_IM_Nick", Value: "Bobby"}})).To(Succeed())
 			sent := s.sendGroupText("bob", "hello group")
@@ -281,7 +283,7 @@ var _ = Describe("groups", func() {
 		})
 
 	It("send_group_msg is refused for a muted member (10017) and works again once the mute runs out on the tenant clock",
-		Label("tim/group/send-muted"), func() {
+		harness.Case("tim/group/send-muted"), func() {
 			s := newScene("alice", state.GroupSpec{Type: state.GroupPublic, Name: "g", Members: members("bob", "carol")})
 			Expect(s.t.App.MuteMembers("alice", s.gid, []string{"carol"}, 60)).To(Succeed())
 			_, err := s.u["carol"].Send(harness.Ctx(), "createTextMessage", map[string]any{
@@ -292,19 +294,7 @@ var _ = Describe("groups", func() {
 			s.u["bob"].AwaitMessage("carol's", hasText("free again"))
 		})
 
-	It("sending to a dismissed group is refused with 10010", Label("tim/group/send-dismissed"), func() {
-		s := newScene("alice", state.GroupSpec{Type: state.GroupPublic, Name: "g", Members: members("bob")})
-		Expect(s.t.App.DestroyGroup("alice", s.gid)).To(Succeed())
-		// bob's SDK still lists the group until the notice is processed; the server refuses anyway.
-		_, err := s.u["bob"].Send(harness.Ctx(), "createTextMessage", map[string]any{
-			"to": s.gid, "conversationType": "$TYPES.CONV_GROUP", "payload": map[string]any{"text": "anyone?"}})
-		Expect(err).To(HaveOccurred())
-		code := rejectCode(err)
-		// Either the server's 10010, or 2100 if the dismissal notice already removed the local group.
-		Expect(code).To(BeElementOf(state.CodeGroupNotFound, 2100))
-	})
-
-	It("getMessageList pages group history newest first, tips included", Label("tim/group/history"), func() {
+	It("getMessageList pages group history newest first, tips included", harness.Case("tim/group/history"), func() {
 		t := env.NewTenant()
 		for _, id := range []string{"alice", "bob"} {
 			t.App.EnsureUser(id)
@@ -366,7 +356,7 @@ var _ = Describe("groups", func() {
 		Expect(commands(t)).To(ContainElement("group_open_http_svc/group_msg_get"))
 	})
 
-	It("revokeMessage: the sender recalls, every other member's SDK marks it revoked", Label("tim/group/recall"), func() {
+	It("revokeMessage: the sender recalls, every other member's SDK marks it revoked", harness.Case("tim/group/recall"), func() {
 		s := newScene("alice", state.GroupSpec{Type: state.GroupPublic, Name: "g", Members: members("bob", "carol")})
 		sent := s.sendGroupText("bob", "oops")
 		var seen harness.Message
@@ -387,7 +377,22 @@ var _ = Describe("groups", func() {
 		Expect(p.Items[0].Msg.Revoked).To(BeTrue())
 	})
 
-	It("members, roles and profile as the SDK reads them", Label("tim/group/members"), func() {
+	It("revokeMessage after the 2-minute window is refused with 10031; an admin may still recall",
+		harness.Case("tim/group/recall-too-late"), func() {
+			s := newScene("alice", state.GroupSpec{Type: state.GroupPublic, Name: "g",
+				Members: []state.MemberSpec{{User: "bob", Role: state.RoleAdmin}, {User: "carol"}}})
+			sent := s.sendGroupText("carol", "old news")
+			seen := s.u["bob"].AwaitMessage("old news", hasText("old news"))
+			s.t.App.Clock().Advance(3 * 60e9)
+			_, err := s.u["carol"].Call(harness.Ctx(), "revokeMessage", map[string]any{"$message": sent.ID})
+			Expect(rejectCode(err)).To(Equal(state.CodeRecallTooLate))
+			_, err = s.u["bob"].Call(harness.Ctx(), "revokeMessage", map[string]any{"$message": seen.ID})
+			Expect(err).NotTo(HaveOccurred())
+			ev := s.u["carol"].Await("MESSAGE_REVOKED")
+			Expect(harness.Messages(ev)[0].Sequence).To(Equal(sent.Sequence))
+		})
+
+	It("members, roles and profile as the SDK reads them", harness.Case("tim/group/members"), func() {
 		s := newScene("alice", state.GroupSpec{Type: state.GroupPublic, Name: "g", Notification: "be nice",
 			Members: []state.MemberSpec{{User: "bob", Role: state.RoleAdmin}, {User: "carol"}}})
 		res := s.call("carol", "getGroupMemberList", map[string]any{"groupID": s.gid, "count": 30, "offset": 0})
@@ -410,15 +415,21 @@ var _ = Describe("groups", func() {
 
 		s.call("carol", "setGroupMemberNameCard", map[string]any{"groupID": s.gid, "nameCard": "CC"})
 		s.call("carol", "setMessageRemindType", map[string]any{"groupID": s.gid, "messageRemindType": "$TYPES.MSG_REMIND_ACPT_NOT_NOTE"})
+		s.call("carol", "setGroupMemberCustomField", map[string]any{"groupID": s.gid, "memberCustomField": []map[string]any{{"key": "seat", "value": "12A"}}})
 		ms, err := s.t.App.GroupMembers("alice", s.gid)
 		Expect(err).NotTo(HaveOccurred())
-		Expect(ms[2]).To(And(HaveField("User", "carol"), HaveField("NameCard", "CC"), HaveField("MsgFlag", state.MsgAcceptNotNotify)))
+		Expect(ms[2]).To(And(HaveField("User", "carol"), HaveField("NameCard", "CC"), HaveField("MsgFlag", state.MsgAcceptNotNotify),
+			HaveField("AppMemberDefinedData", []state.KV{{Key: "seat", Value: "12A"}})))
+		// A plain member may not set another member's name card (10007); the owner may.
+		_, err = s.u["carol"].Call(harness.Ctx(), "setGroupMemberNameCard", map[string]any{"groupID": s.gid, "userID": "bob", "nameCard": "B"})
+		Expect(rejectCode(err)).To(Equal(state.CodeGroupNoPermission))
+		s.call("alice", "setGroupMemberNameCard", map[string]any{"groupID": s.gid, "userID": "carol", "nameCard": "Carol C."})
 		// A plain member may not rename the group (10007).
 		_, err = s.u["carol"].Call(harness.Ctx(), "updateGroupProfile", map[string]any{"groupID": s.gid, "name": "mine"})
 		Expect(rejectCode(err)).To(Equal(state.CodeGroupNoPermission))
 	})
 
-	It("searchGroupByID finds a Public group; a Private one of others is not found", Label("tim/group/search"), func() {
+	It("searchGroupByID finds a Public group; a Private one of others is not found", harness.Case("tim/group/search"), func() {
 		t := env.NewTenant()
 		for _, id := range []string{"alice", "bob", "dave"} {
 			t.App.EnsureUser(id)

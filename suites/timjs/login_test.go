@@ -16,6 +16,7 @@ var _ = Describe("login", func() {
 		t := env.NewTenant()
 		alice := t.Login("alice")
 		Expect(t.App.Sessions("alice")).To(HaveLen(1))
+		t.ExpectGolden() // before getMyProfile, which asks the server only while the login's own fetch is under way
 		res, err := alice.Call(harness.Ctx(), "getMyProfile")
 		Expect(err).NotTo(HaveOccurred())
 		var p struct{ Data struct{ UserID string } }
@@ -36,6 +37,7 @@ var _ = Describe("login", func() {
 			Expect(t.App.HasUser("mallory")).To(BeFalse())
 			Expect(t.App.Sessions("mallory")).To(BeEmpty())
 			Expect(mallory.Events()).NotTo(ContainElement(HaveField("Name", "SDK_READY")))
+			t.ExpectGolden()
 		},
 		Entry("garbage", harness.Case("tim/login/bad-usersig"), func(*harness.Tenant) string { return "not-a-real-usersig" }, usersig.CodeMalformed),
 		Entry("signed with another key", harness.Case("tim/login/usersig-wrong-key"), func(t *harness.Tenant) string {
@@ -62,6 +64,7 @@ var _ = Describe("login", func() {
 		alice.Await("SDK_NOT_READY")
 		Eventually(func() string { return sessionLongPoll(t, "alice") }).Should(BeEmpty())
 		Expect(commands(t)).To(ContainElement("openim/longpollinglogout"))
+		t.ExpectGolden()
 	})
 })
 

@@ -1,0 +1,55 @@
+package state_test
+
+import (
+	"testing"
+
+	"github.com/imharness/imharness/mockserver/state"
+)
+
+// A message stored after the receiver's last getmsg but before its getlongpollingid reaches the
+// long poll (it reached neither before the watermark followed the sync).
+func TestMessageBetweenSyncAndLongPollIsDelivered(t *testing.T) {
+	app := state.NewApp(state.Options{SDKAppID: 1, Secret: "s"})
+	app.EnsureUser("alice")
+	bob := app.Login("bob")
+	if _, err := app.SendC2C(0, msg("alice", "bob")); err != nil { // before bob's sync: the sync carries it
+		t.Fatal(err)
+	}
+	page, err := app.SyncC2C("bob", "")
+	if err != nil || !page.Complete || len(page.Messages) != 1 {
+		t.Fatalf("sync %+v %v", page, err)
+	}
+	late, err := app.SendC2C(0, msg("alice", "bob")) // after the sync, before the long poll opens
+	if err != nil {
+		t.Fatal(err)
+	}
+	lp, err := app.OpenLongPoll(bob.A2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, _, err := app.Poll(bob.A2, lp, 0, 50)
+	if err != nil || len(res.Events) != 1 || res.Events[0].C2C.Random != late.Random {
+		t.Fatalf("long poll %+v %v: want only the late message", res, err)
+	}
+}
+
+var rnd uint32
+
+func msg(from, to string) state.C2CMessage {
+	rnd++
+	return state.C2CMessage{From: from, To: to, Random: rnd, Body: []state.Elem{{Type: "TIMTextElem", Content: []byte(`{"Text":"x"}`)}}}
+}
+
+// Without a sync since login, the long poll starts from when it opens (the old rule).
+func TestLongPollWithoutSyncStartsNow(t *testing.T) {
+	app := state.NewApp(state.Options{SDKAppID: 1, Secret: "s"})
+	app.EnsureUser("alice")
+	bob := app.Login("bob")
+	if _, err := app.SendC2C(0, msg("alice", "bob")); err != nil {
+		t.Fatal(err)
+	}
+	lp, _ := app.OpenLongPoll(bob.A2)
+	if res, _, _ := app.Poll(bob.A2, lp, 0, 50); len(res.Events) != 0 {
+		t.Fatalf("events before the long poll opened: %+v", res.Events)
+	}
+}

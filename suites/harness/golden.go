@@ -1,0 +1,85 @@
+package harness
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/imharness/imharness/recorder"
+)
+
+// ReferenceSDK is the pin whose traffic the goldens in fixtures/golden/<case-id>.jsonl record.
+// Another SDK version is held to fixtures/golden/<sdk@version>/<case-id>.jsonl when that exists,
+// else to the reference: a release that changes what it sends shows up as a diff.
+const ReferenceSDK = "tim-js-sdk@2.7.0"
+
+// EnvDiffDir is where failed golden comparisons write their diff (default <repo>/out/diffs).
+const EnvDiffDir = "IMHARNESS_DIFF_DIR"
+
+// GoldenOptions is how suites compare traffic: volatile values renumbered (recorder.DefaultRules),
+// idle long polls left out, order enforced per connection and command (calls the SDK issues at once
+// may arrive in any order).
+var GoldenOptions = []recorder.DiffOption{recorder.OrderPerCommand()}
+
+// ExpectGolden waits for the tenant's traffic to settle, then compares it with the case's golden
+// transcript (strict: a missing golden fails; IMHARNESS_UPDATE_GOLDEN=1 rewrites it). Call it at
+// the end of a spec whose traffic is deterministic.
+func (t *Tenant) ExpectGolden() {
+	GinkgoHelper()
+	Expect(t.CaseID).NotTo(BeEmpty(), "a golden needs a case ID (harness.Case)")
+	got := t.quiesce()
+	g := recorder.Golden{Dir: t.goldenDir(), Options: GoldenOptions, Log: GinkgoWriter}
+	err := g.Check(t.CaseID, got)
+	if err == nil {
+		return
+	}
+	dir := os.Getenv(EnvDiffDir)
+	if dir == "" {
+		dir = filepath.Join(t.Env.RepoDir, "out", "diffs")
+	}
+	path := filepath.Join(dir, t.Env.SDKName, t.CaseID+".diff")
+	if os.MkdirAll(filepath.Dir(path), 0o755) == nil && os.WriteFile(path, []byte(err.Error()+"\n"), 0o644) == nil {
+		AddReportEntry("diff", path)
+	}
+	Fail(err.Error())
+}
+
+func (t *Tenant) goldenDir() string {
+	root := filepath.Join(t.Env.RepoDir, "fixtures", "golden")
+	if t.Env.SDKName == ReferenceSDK {
+		return root
+	}
+	own := filepath.Join(root, t.Env.SDKName)
+	if _, err := os.Stat(filepath.Join(own, filepath.FromSlash(t.CaseID)+".jsonl")); err == nil || (recorder.Golden{}).Updating() {
+		return own
+	}
+	return root
+}
+
+// quiesce waits until the tenant's traffic has been still for a moment (the SDK fetches profiles
+// and read times lazily after a message arrives) and returns it. Telemetry does not count.
+func (t *Tenant) quiesce() []recorder.Exchange {
+	count := func() int {
+		n := 0
+		for _, x := range t.Transcript() {
+			if !strings.HasPrefix(x.Command, "imopenstat/") {
+				n++
+			}
+		}
+		return n
+	}
+	last, still := count(), 0
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline) && still < 5; {
+		time.Sleep(100 * time.Millisecond)
+		if n := count(); n == last {
+			still++
+		} else {
+			last, still = n, 0
+		}
+	}
+	return t.Transcript()
+}
