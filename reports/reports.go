@@ -54,6 +54,15 @@ func AreaOf(id string) string {
 	if len(parts) < 3 || parts[1] == "" {
 		return "other"
 	}
+	// Group tips and system notices are areas of their own (tim/group/tip-1-join → tips).
+	if parts[1] == "group" {
+		switch {
+		case strings.HasPrefix(parts[2], "tip-"):
+			return "tips"
+		case strings.HasPrefix(parts[2], "notice-"):
+			return "notices"
+		}
+	}
 	return parts[1]
 }
 

@@ -471,7 +471,7 @@ func TestNaturalOrderAndAreas(t *testing.T) {
 	if !naturalLess("tim-js-sdk@2.7.0", "tim-js-sdk@2.10.2") || naturalLess("tim-js-sdk@2.10.2", "tim-js-sdk@2.7.0") {
 		t.Error("natural order")
 	}
-	for id, want := range map[string]string{"tim/c2c/send-text": "c2c", "tim/group/tips/join": "group", "x": "other", "a/b": "other"} {
+	for id, want := range map[string]string{"tim/c2c/send-text": "c2c", "tim/group/create": "group", "tim/group/tip-1-join": "tips", "tim/group/notice-4-kicked": "notices", "x": "other", "a/b": "other"} {
 		if got := AreaOf(id); got != want {
 			t.Errorf("AreaOf(%q) = %q, want %q", id, got, want)
 		}

@@ -97,11 +97,11 @@ func run(cmd *cobra.Command, f runFlags) error {
 		if err != nil {
 			return err
 		}
-		got := reports.FromGinkgo(rep, "sdk:")
+		got := selected(reports.FromGinkgo(rep, "sdk:"), cases)
 		for i := range got {
 			got[i].SDK = sdk.name
 			if k, ok := cat.Get(got[i].ID); ok {
-				got[i].Requirement, got[i].Seed, got[i].Area = k.Requirement, k.Seed, k.Area()
+				got[i].Requirement, got[i].Seed = k.Requirement, k.Seed
 			}
 			relink(&got[i], report)
 		}
@@ -123,6 +123,22 @@ func run(cmd *cobra.Command, f runFlags) error {
 		return &exitError{code: 1, err: fmt.Errorf("%d case run(s) failed", failed)}
 	}
 	return nil
+}
+
+// selected keeps the cases that were asked for: the label filter reports the others as skipped.
+// Failed setup nodes (suite/…) always stay.
+func selected(got []reports.Case, cases []catalogue.Case) []reports.Case {
+	want := map[string]bool{}
+	for _, c := range cases {
+		want[c.ID] = true
+	}
+	var out []reports.Case
+	for _, c := range got {
+		if want[c.ID] || strings.HasPrefix(c.ID, "suite/") || c.State == reports.Failed {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // relink makes transcript and diff paths relative to the report, so the HTML works when moved.
@@ -157,10 +173,12 @@ func writeReports(dir string, r reports.Run) error {
 // runSuite runs the timjs suite for one SDK with the ginkgo CLI and reads its JSON report.
 func runSuite(cmd *cobra.Command, repo, report string, sdk pinned, cases []catalogue.Case, f runFlags) (ginkgotypes.Report, error) {
 	slug := strings.NewReplacer("@", "-", "/", "-").Replace(sdk.name)
-	jsonReport := filepath.Join(report, "ginkgo-"+slug+".json")
+	name := "ginkgo-" + slug + ".json"
+	jsonReport := filepath.Join(report, name)
 	_ = os.Remove(jsonReport)
+	// --json-report alone is taken relative to the suite; --output-dir puts it where we want.
 	args := []string{"tool", "ginkgo", "-p", fmt.Sprintf("--procs=%d", f.procs), "--timeout=30m",
-		"--json-report=" + jsonReport, "--label-filter=" + labelFilter(cases, f.cases), "./suites/timjs"}
+		"--output-dir=" + report, "--json-report=" + name, "--label-filter=" + labelFilter(cases, f.cases), "./suites/timjs"}
 	c := exec.CommandContext(cmd.Context(), "go", args...)
 	c.Dir = repo
 	c.Stdout, c.Stderr = cmd.OutOrStdout(), cmd.ErrOrStderr()
@@ -195,11 +213,13 @@ func labelFilter(cases []catalogue.Case, glob string) string {
 	if glob == "" || glob == "*" {
 		return ""
 	}
+	// Labels spell case IDs as case:tim.c2c.send-text (harness.Case). The filter language reads ':'
+	// as a label-set operator, so the regexp matches it with '.'.
 	ids := make([]string, len(cases))
 	for i, c := range cases {
-		ids[i] = regexp.QuoteMeta(c.ID)
+		ids[i] = regexp.QuoteMeta(strings.ReplaceAll(c.ID, "/", "."))
 	}
-	return "/^(" + strings.Join(ids, "|") + ")$/"
+	return "/^case.(" + strings.Join(ids, "|") + ")$/"
 }
 
 // pinned is an SDK version pinned in the driver's package.json: the npm package (or alias) to
@@ -232,21 +252,8 @@ func pinnedSDKs(nodeDir string) ([]pinned, error) {
 			out = append(out, pinned{pkg: pkg, name: name + "@" + version})
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return semverLess(out[i].name, out[j].name) })
+	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name }) // the report orders columns by version
 	return out, nil
-}
-
-func semverLess(a, b string) bool {
-	va, vb := strings.Split(a[strings.LastIndex(a, "@")+1:], "."), strings.Split(b[strings.LastIndex(b, "@")+1:], ".")
-	for i := 0; i < len(va) && i < len(vb); i++ {
-		var x, y int
-		fmt.Sscan(va[i], &x)
-		fmt.Sscan(vb[i], &y)
-		if x != y {
-			return x < y
-		}
-	}
-	return len(va) < len(vb)
 }
 
 func chooseSDKs(all []pinned, want []string) ([]pinned, error) {

@@ -22,15 +22,6 @@ type Case struct {
 	Covers      []string `yaml:"covers"`
 }
 
-// Area is the case's area: the second segment of its ID (tim/c2c/send-text → c2c).
-func (c Case) Area() string {
-	parts := strings.Split(c.ID, "/")
-	if len(parts) < 3 {
-		return "other"
-	}
-	return parts[1]
-}
-
 // Catalogue is the whole file.
 type Catalogue struct {
 	Cases []Case `yaml:"cases"`
