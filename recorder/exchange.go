@@ -15,9 +15,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/imharness/imharness/internal/timurl"
 )
 
 // Kinds of Exchange.
@@ -125,63 +126,19 @@ func Save(path string, exs []Exchange) error {
 // CommandOf turns a URL path into a command: "/v4/openim/sendmsg" → "openim/sendmsg". Paths of
 // another shape give the path without its leading slash.
 func CommandOf(path string) string {
-	p := strings.Trim(path, "/")
-	parts := strings.Split(p, "/")
-	if len(parts) == 3 && len(parts[0]) >= 2 && parts[0][0] == 'v' {
-		if _, err := strconv.Atoi(parts[0][1:]); err == nil {
-			return parts[1] + "/" + parts[2]
-		}
+	if cmd, ok := timurl.Command(path); ok {
+		return cmd
 	}
-	return p
+	return strings.Trim(path, "/")
 }
 
-// ParseQuery splits a raw query string into keys and values. %XX escapes are decoded but '+' is
-// kept as is: the Tencent SDKs concatenate k=v pairs without URL-encoding, so a '+' is a real '+'.
-// A repeated key keeps its last value.
+// ParseQuery splits a raw query string into keys and values, keeping '+' (see timurl.Query); an
+// empty query gives nil.
 func ParseQuery(raw string) map[string]string {
 	if raw == "" {
 		return nil
 	}
-	q := map[string]string{}
-	for _, kv := range strings.Split(raw, "&") {
-		if kv == "" {
-			continue
-		}
-		k, v, _ := strings.Cut(kv, "=")
-		q[unescape(k)] = unescape(v)
-	}
-	return q
-}
-
-func unescape(s string) string {
-	if !strings.Contains(s, "%") {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '%' && i+2 < len(s) && ishex(s[i+1]) && ishex(s[i+2]) {
-			b.WriteByte(unhex(s[i+1])<<4 | unhex(s[i+2]))
-			i += 2
-			continue
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
-}
-
-func ishex(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
-}
-
-func unhex(c byte) byte {
-	switch {
-	case c <= '9':
-		return c - '0'
-	case c >= 'a':
-		return c - 'a' + 10
-	default:
-		return c - 'A' + 10
-	}
+	return timurl.Query(raw)
 }
 
 // Body turns captured bytes into an Exchange body: the JSON itself (compacted) if it is valid

@@ -6,12 +6,14 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/imharness/imharness/mockserver"
+	"github.com/imharness/imharness/mockserver/scenario"
 	"github.com/imharness/imharness/mockserver/state"
 )
 
@@ -28,6 +30,7 @@ type serveFlags struct {
 	secret   string
 	hold     time.Duration
 	quiet    bool
+	scenario string
 }
 
 func newServeCmd() *cobra.Command {
@@ -37,7 +40,11 @@ func newServeCmd() *cobra.Command {
 		Short: "Serve the fake IM server until interrupted",
 		Long: `Serve the fake Tencent Cloud IM server (v4 long-polling protocol) with one tenant.
 Point an SDK at it by rewriting https://webim.tim.qq.com to http://ADDR (see README).
-GET /healthz answers 200. One log line per request goes to stderr.`,
+GET /healthz answers 200; the admin API is under /admin/v1/. One log line per request goes to stderr.
+--scenario loads a scenario at start: into the tenant its tenant: block names (instead of
+--sdkappid), else into the --sdkappid tenant.`,
+		Example: `  imharness serve
+  imharness serve --addr 127.0.0.1:9000 --scenario fixtures/scenarios/seed/two-friends-with-history.yaml`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
@@ -51,22 +58,55 @@ GET /healthz answers 200. One log line per request goes to stderr.`,
 	fl.StringVar(&f.secret, "secret", defaultSecret, "secret key the tenant's UserSigs are signed with")
 	fl.DurationVar(&f.hold, "hold", 20*time.Second, "how long a long poll with no news is held (keep under the SDK's 30s)")
 	fl.BoolVar(&f.quiet, "quiet", false, "do not log each request")
+	fl.StringVar(&f.scenario, "scenario", "", "scenario file (YAML, see fixtures/README.md) to load at start")
 	return cmd
 }
 
 func serve(ctx context.Context, f serveFlags, cmd *cobra.Command) error {
+	var sc *scenario.Scenario
+	if f.scenario != "" {
+		var err error
+		if sc, err = scenario.Load(f.scenario); err != nil {
+			return &exitError{code: 2, err: err}
+		}
+		if sc.Tenant != nil && (cmd.Flags().Changed("sdkappid") || cmd.Flags().Changed("secret")) {
+			return &exitError{code: 2, err: fmt.Errorf("%s names its own tenant (sdkappid %d): drop --sdkappid and --secret", f.scenario, sc.Tenant.SDKAppID)}
+		}
+	}
 	o := mockserver.Options{Addr: f.addr, Hold: f.hold}
 	if !f.quiet {
 		o.Logger = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
 	}
 	srv := mockserver.New(o)
-	if _, err := srv.AddApp(state.Options{SDKAppID: f.sdkappid, Secret: f.secret}); err != nil {
+	app, run, err := addTenant(srv, f, sc)
+	if err == nil {
+		err = srv.Start(ctx)
+	}
+	if err != nil {
+		_ = srv.Close() // stops the scenario's pending pushes
 		return err
 	}
-	if err := srv.Start(ctx); err != nil {
-		return err
+	out := cmd.OutOrStdout()
+	fmt.Fprintf(out, "imharness: serving %s (sdkappid %d)\n", srv.URL(), app.ID())
+	fmt.Fprintf(out, "imharness: admin API %s/admin/v1/\n", srv.URL())
+	if run != nil {
+		fmt.Fprintf(out, "imharness: scenario %s: users %s; %d fault rule(s), %d push(es)\n",
+			f.scenario, strings.Join(app.Users(), ", "), len(run.FaultIDs()), len(run.Pushes()))
 	}
-	fmt.Fprintf(cmd.OutOrStdout(), "imharness: serving %s (sdkappid %d)\n", srv.URL(), f.sdkappid)
 	<-ctx.Done()
 	return srv.Close()
+}
+
+// addTenant creates the served tenant: the scenario's own when it has a tenant block, else the
+// flags' one, with the scenario (if any) loaded into it.
+func addTenant(srv *mockserver.Server, f serveFlags, sc *scenario.Scenario) (*state.App, *scenario.Run, error) {
+	if sc != nil && sc.Tenant != nil {
+		return srv.AddAppFromScenario(sc)
+	}
+	app, err := srv.AddApp(state.Options{SDKAppID: f.sdkappid, Secret: f.secret})
+	if err != nil || sc == nil {
+		return app, nil, err
+	}
+	run, err := srv.LoadScenario(app.ID(), sc)
+	return app, run, err
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 )
 
 // encode writes a reply: ActionStatus, ErrorCode and ErrorInfo first (both SDK generations read
@@ -64,48 +63,4 @@ func decode(body []byte, v any) *Error {
 		return fail(CodeJSONParse, "body has data after the JSON object")
 	}
 	return nil
-}
-
-// parseQuery splits a raw query without treating '+' as a space: the SDKs concatenate k=v pairs
-// unencoded, and UserSigs and user ids may contain '+'. %XX escapes are decoded when valid.
-func parseQuery(raw string) map[string]string {
-	q := map[string]string{}
-	for _, kv := range strings.Split(raw, "&") {
-		if kv == "" {
-			continue
-		}
-		k, v, _ := strings.Cut(kv, "=")
-		q[unescape(k)] = unescape(v)
-	}
-	return q
-}
-
-func unescape(s string) string {
-	if !strings.Contains(s, "%") {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '%' && i+2 < len(s) && ishex(s[i+1]) && ishex(s[i+2]) {
-			b.WriteByte(unhex(s[i+1])<<4 | unhex(s[i+2]))
-			i += 2
-			continue
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
-}
-
-func ishex(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
-}
-
-func unhex(c byte) byte {
-	switch {
-	case '0' <= c && c <= '9':
-		return c - '0'
-	case 'a' <= c && c <= 'f':
-		return c - 'a' + 10
-	}
-	return c - 'A' + 10
 }

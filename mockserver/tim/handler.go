@@ -8,9 +8,9 @@ import (
 	"io"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
+	"github.com/imharness/imharness/internal/timurl"
 	"github.com/imharness/imharness/mockserver/state"
 	"github.com/imharness/imharness/mockserver/usersig"
 )
@@ -102,8 +102,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) serve(r *http.Request) (any, *Error) {
-	c := &Call{h: h, ctx: r.Context(), Query: parseQuery(r.URL.RawQuery)}
-	cmd, ok := commandOf(r.URL.Path)
+	c := &Call{h: h, ctx: r.Context(), Query: timurl.Query(r.URL.RawQuery)}
+	cmd, ok := timurl.Command(r.URL.Path)
 	if !ok {
 		return nil, fail(CodeUnknownCommand, "no such command %q: want /v4/<service>/<cmd>", r.URL.Path)
 	}
@@ -124,18 +124,6 @@ func (h *Handler) serve(r *http.Request) (any, *Error) {
 		return nil, e
 	}
 	return rt.fn(c)
-}
-
-// commandOf turns "/v4/openim/sendmsg" (or v1/v3) into "openim/sendmsg".
-func commandOf(path string) (string, bool) {
-	parts := strings.Split(strings.Trim(path, "/"), "/")
-	if len(parts) != 3 || len(parts[0]) < 2 || parts[0][0] != 'v' {
-		return "", false
-	}
-	if _, err := strconv.Atoi(parts[0][1:]); err != nil {
-		return "", false
-	}
-	return parts[1] + "/" + parts[2], true
 }
 
 // identify finds the tenant and, for session commands, the session.

@@ -92,3 +92,33 @@ func (u *User) SendText(to, text string) Message {
 	Expect(err).NotTo(HaveOccurred(), "%s sending %q to %s", u.ID, text, to)
 	return Sent(res)
 }
+
+// History pages backwards through a conversation with getMessageList (count per page) until the SDK
+// says it is complete, and returns the messages oldest first and how many pages it took.
+func (u *User) History(conversationID string, count int) (msgs []Message, pages int) {
+	GinkgoHelper()
+	next := ""
+	for {
+		args := map[string]any{"conversationID": conversationID, "count": count}
+		if next != "" {
+			args["nextReqMessageID"] = next
+		}
+		res, err := u.Call(Ctx(), "getMessageList", args)
+		Expect(err).NotTo(HaveOccurred(), "%s: getMessageList %s", u.ID, conversationID)
+		var page struct {
+			Data struct {
+				MessageList      []Message
+				NextReqMessageID string
+				IsCompleted      bool
+			}
+		}
+		Decode(res, &page)
+		pages++
+		msgs = append(page.Data.MessageList, msgs...)
+		if page.Data.IsCompleted {
+			return msgs, pages
+		}
+		next = page.Data.NextReqMessageID
+		Expect(pages).To(BeNumerically("<", 20), "%s: getMessageList %s never completes", u.ID, conversationID)
+	}
+}
