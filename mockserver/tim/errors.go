@@ -22,15 +22,15 @@ func fail(code int, format string, a ...any) *Error {
 
 // Codes for requests the server cannot take. The README lists them.
 const (
-	CodeInvalidPacket   = 20001 // body too large, or unusable as a whole
-	CodeAuthFailed      = 20002 // a2/tinyid do not name a live session
-	CodeInvalidAccount  = 20003 // unknown or missing account
-	CodeUnknownCommand  = 60002 // no such v4/<service>/<cmd>
-	CodeNoSuchApp       = 70020 // sdkappid is not a tenant of this server
-	CodeJSONParse       = 90001 // body is not JSON, or a field has the wrong type
-	CodeMissingField    = 90003 // a required field is absent
-	CodeBadMsgBody      = 90002 // MsgBody is not a list of {MsgType, MsgContent}
-	CodeInternal        = 90994 // a bug in the fake; the body says what
+	CodeInvalidPacket  = 20001 // body too large, or unusable as a whole
+	CodeAuthFailed     = 20002 // a2/tinyid do not name a live session
+	CodeInvalidAccount = 20003 // unknown or missing account
+	CodeUnknownCommand = 60002 // no such v4/<service>/<cmd>
+	CodeNoSuchApp      = 70020 // sdkappid is not a tenant of this server
+	CodeJSONParse      = 90001 // body is not JSON, or a field has the wrong type
+	CodeMissingField   = 90003 // a required field is absent
+	CodeBadMsgBody     = 90002 // MsgBody is not a list of {MsgType, MsgContent}
+	CodeInternal       = 90994 // a bug in the fake; the body says what
 )
 
 // asError maps an error from the state or UserSig layers onto the wire.

@@ -84,8 +84,8 @@ func eventOut(e state.Event) (json.RawMessage, bool) {
 		v = map[string]any{"Event": eventC2CNotify, "C2cNotifyMsgArray": []any{map[string]any{
 			"NoticeSeq": e.Seq,
 			"C2cReadedReceipt": map[string]any{
-				"To_Account":        e.Receipt.Reader,
-				"UinPairReadArray":  []any{map[string]any{"LastReadTime": e.Receipt.Time, "Peer_Account": e.Receipt.Reader}},
+				"To_Account":       e.Receipt.Reader,
+				"UinPairReadArray": []any{map[string]any{"LastReadTime": e.Receipt.Time, "Peer_Account": e.Receipt.Reader}},
 			},
 		}}}
 	case state.EvKickout:

@@ -33,13 +33,13 @@ func TestRoundTripAndErrors(t *testing.T) {
 		t.Fatalf("valid sig refused: %v", err)
 	}
 	cases := []struct {
-		name  string
-		sig   string
-		key   string
-		app   int64
-		id    string
-		at    time.Time
-		want  int
+		name string
+		sig  string
+		key  string
+		app  int64
+		id   string
+		at   time.Time
+		want int
 	}{
 		{"expired", sig, secret, 1400000001, "alice", now.Add(time.Hour), CodeExpired},
 		{"wrong key", sig, "other", 1400000001, "alice", now, CodeMalformed},

@@ -27,10 +27,10 @@ import (
 
 // Environment variables the suites read.
 const (
-	EnvSDK            = "IMHARNESS_SDK"             // npm package (alias) to drive, default tim-js-sdk
-	EnvTranscriptDir  = "IMHARNESS_TRANSCRIPT_DIR"  // where spec transcripts go, default <repo>/out/transcripts
+	EnvSDK            = "IMHARNESS_SDK"              // npm package (alias) to drive, default tim-js-sdk
+	EnvTranscriptDir  = "IMHARNESS_TRANSCRIPT_DIR"   // where spec transcripts go, default <repo>/out/transcripts
 	EnvKeepTranscript = "IMHARNESS_KEEP_TRANSCRIPTS" // "1": keep passed specs' transcripts too
-	EnvHold           = "IMHARNESS_HOLD"            // long-poll hold, default 20s
+	EnvHold           = "IMHARNESS_HOLD"             // long-poll hold, default 20s
 )
 
 // Env is one test process's fake server and recorder.
