@@ -19,6 +19,7 @@ build:
 	$(GO) build -o bin/imharness ./cmd/imharness
 
 unit: deps
+	@out=$$(gofmt -l cmd internal mockserver recorder reports suites); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) test -race -count=1 $$($(GO) list ./... | grep -v /suites/timjs)
 
