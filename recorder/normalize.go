@@ -642,7 +642,18 @@ func (s *nstate) regexes(str string, side string) (any, bool) {
 	return str, false
 }
 
-var placeholderRE = regexp.MustCompile(`<[a-z][a-z0-9_]*(-\d+)?>`)
+var (
+	placeholderRE = regexp.MustCompile(`<[a-z][a-z0-9_]*(-\d+)?>`)
+	letterRE      = regexp.MustCompile(`[A-Za-z]`)
+)
+
+// isNormalised says whether a string is already made of placeholders ("<tinyid-1>-<random-2>",
+// "1_<random-2>"): placeholders with only digits and punctuation around them. Text that merely
+// contains something like "<b>" is not.
+func isNormalised(s string) bool {
+	rest := placeholderRE.ReplaceAllString(s, "")
+	return rest != s && !letterRE.MatchString(rest)
+}
 
 // rewrite applies r's renumber or mask to a scalar. done is false when the rule does not apply
 // (its pattern does not match), so the next rule gets a chance; zero values and placeholders
@@ -655,7 +666,7 @@ func (s *nstate) rewrite(r *crule, v any) (any, bool) {
 	if r.pattern != nil && !r.pattern.MatchString(t) {
 		return v, false
 	}
-	if isZero(v) || placeholderRE.MatchString(t) {
+	if isZero(v) || isNormalised(t) {
 		return v, true
 	}
 	one := func(class, val string) string {

@@ -277,3 +277,12 @@ func TestNormalizeNonJSONBodies(t *testing.T) {
 		t.Errorf("text bodies: %q, %q", req, rsp)
 	}
 }
+
+func TestIsNormalised(t *testing.T) {
+	for s, want := range map[string]bool{"<tinyid-1>-<random-2>": true, "1_<random-2>": true, "<usersig>": true,
+		"hello 你好 <b>&": false, "<b> bold": false, "plain": false} {
+		if got := isNormalised(s); got != want {
+			t.Errorf("isNormalised(%q) = %v", s, got)
+		}
+	}
+}
