@@ -32,7 +32,8 @@ conformance: deps
 	$(GO) run ./cmd/imharness run --report $(REPORT)
 
 fuzz:
-	$(GO) test ./mockserver/tim -run '^$$' -fuzz FuzzRequest -fuzztime 30s
+	$(GO) test ./mockserver/tim -run '^$$' -fuzz '^FuzzRequest$$' -fuzztime 30s
+	$(GO) test ./mockserver/tim -run '^$$' -fuzz '^FuzzGroupRequest$$' -fuzztime 30s
 	$(GO) test ./mockserver/usersig -run '^$$' -fuzz FuzzDecode -fuzztime 15s
 
 clean:

@@ -22,7 +22,8 @@ type Apps interface {
 
 // Options configures the adapter.
 type Options struct {
-	// Hold is how long a long poll with no news is held; it must stay under the SDK's 30 s timeout.
+	// Hold is how long a long poll with no news is held; it must stay under the SDK's request
+	// timeout (6 s up to tim-js-sdk 2.4.x, 30 s from 2.5.0). Default DefaultHold.
 	Hold time.Duration
 	// MaxBody caps a request body; larger ones are refused with 20001.
 	MaxBody int64
@@ -32,8 +33,11 @@ type Options struct {
 	Done <-chan struct{}
 }
 
-// DefaultHold keeps long polls under tim-js-sdk's 30 s axios timeout with room to spare.
-const DefaultHold = 20 * time.Second
+// DefaultHold keeps long polls under every long-polling tim-js-sdk's request timeout with room to
+// spare: 2.5.0 and later give a call 30 s, but 2.2.x–2.4.x use one axios instance with a 6 s
+// timeout for every call, the long poll included (a longer hold makes them report a timeout ERROR
+// and back off after each idle poll).
+const DefaultHold = 4 * time.Second
 
 // Handler serves the Tencent IM HTTP protocol.
 type Handler struct {

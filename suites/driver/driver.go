@@ -69,10 +69,12 @@ func (e *SDKError) Error() string {
 
 // Client is one running driver process.
 type Client struct {
-	o       Options
-	cmd     *exec.Cmd
-	stdin   io.WriteCloser
-	version string // SDK version from the hello line
+	o        Options
+	cmd      *exec.Cmd
+	stdin    io.WriteCloser
+	version  string                     // SDK version from the hello line
+	declared map[string]bool            // TIM.EVENT keys the SDK declares (hello line)
+	types    map[string]json.RawMessage // TIM.TYPES as the SDK defines it (hello line)
 
 	writeMu sync.Mutex
 	nextID  atomic.Int64
@@ -200,6 +202,21 @@ func defaultNodeDir() string {
 
 // SDKVersion is TIM.VERSION as reported by the running SDK.
 func (c *Client) SDKVersion() string { return c.version }
+
+// Declares says whether the running SDK declares the TIM.EVENT key (NET_STATE_CHANGE, for one,
+// first appears in tim-js-sdk 2.5.0).
+func (c *Client) Declares(event string) bool { return c.declared[event] }
+
+// Type is TIM.TYPES[key] as the running SDK defines it, "" when it has no such string constant.
+// Compare SDK output with it rather than with a literal: values differ between releases
+// (KICKED_OUT_MULT_ACCOUNT is "mutipleAccount" in tim-js-sdk 2.4.1, "multipleAccount" later).
+func (c *Client) Type(key string) string {
+	var v string
+	if json.Unmarshal(c.types[key], &v) != nil {
+		return ""
+	}
+	return v
+}
 
 // Login calls tim.login({userID: Options.UserID, userSig}) and returns its resolved value.
 func (c *Client) Login(ctx context.Context, userSig string) (json.RawMessage, error) {
@@ -391,9 +408,17 @@ func (c *Client) onStdout(line []byte) {
 	}
 	if m.Event == "ready" {
 		c.helloOnce.Do(func() {
-			var h struct{ Version string }
+			var h struct {
+				Version string
+				Events  []string
+				Types   map[string]json.RawMessage
+			}
 			_ = json.Unmarshal(m.Data, &h)
-			c.version = h.Version
+			c.version, c.types = h.Version, h.Types
+			c.declared = make(map[string]bool, len(h.Events))
+			for _, e := range h.Events {
+				c.declared[e] = true
+			}
 			close(c.hello)
 		})
 		return

@@ -165,6 +165,12 @@ func TestLifecycle(t *testing.T) {
 			s := newStub(t)
 			c := start(t, s, sdk, "alice")
 			t.Logf("%s reports TIM.VERSION %s", sdk, c.SDKVersion())
+			if !c.Declares("SDK_READY") || c.Declares("NO_SUCH_EVENT") {
+				t.Errorf("Declares: SDK_READY %v, NO_SUCH_EVENT %v", c.Declares("SDK_READY"), c.Declares("NO_SUCH_EVENT"))
+			}
+			if kick := c.Type("KICKED_OUT_USERSIG_EXPIRED"); kick != "userSigExpired" || c.Type("NO_SUCH_TYPE") != "" {
+				t.Errorf("Type: KICKED_OUT_USERSIG_EXPIRED %q, NO_SUCH_TYPE %q", kick, c.Type("NO_SUCH_TYPE"))
+			}
 			ctx := context.Background()
 			loginReady(t, c)
 

@@ -247,4 +247,4 @@ process.stdin.on('end', () => process.exit(0)); // the Go side went away
 process.on('unhandledRejection', (reason) => emit('UNHANDLED_REJECTION', errorObject(reason)));
 process.on('uncaughtException', (err) => emit('UNCAUGHT_EXCEPTION', errorObject(err)));
 
-out({ event: 'ready', data: { sdk: cfg.sdk, version: TIM.VERSION, events: Object.keys(TIM.EVENT), pid: process.pid }, t: 0 });
+out({ event: 'ready', data: { sdk: cfg.sdk, version: TIM.VERSION, events: Object.keys(TIM.EVENT), types: plain(TIM.TYPES), pid: process.pid }, t: 0 });
