@@ -329,3 +329,50 @@ func FuzzRequest(f *testing.F) {
 		}
 	})
 }
+
+// Every element type of the blueprint passes through byte for byte: to the peer's long poll, to
+// roaming history and to the offline sync.
+func TestElementsPassThrough(t *testing.T) {
+	elems := map[string]string{
+		"TIMTextElem":      `{"Text":"hi \u003cb\u003e 你好"}`,
+		"TIMFaceElem":      `{"Index":3,"Data":"tt03"}`,
+		"TIMCustomElem":    `{"Data":"{\"order\":42}","Desc":"d","Ext":"e","Sound":""}`,
+		"TIMLocationElem":  `{"Desc":"Shenzhen","Latitude":22.543,"Longitude":113.934}`,
+		"TIMImageElem":     `{"UUID":"u1","ImageFormat":1,"ImageInfoArray":[{"Type":1,"Size":1024,"Width":64,"Height":48,"URL":"https://x/1.jpg"}]}`,
+		"TIMSoundElem":     `{"UUID":"s1","Url":"https://x/1.mp3","Size":2048,"Second":3,"Download_Flag":2}`,
+		"TIMFileElem":      `{"UUID":"f1","Url":"https://x/f.pdf","FileName":"f.pdf","FileSize":4096,"Download_Flag":2}`,
+		"TIMVideoFileElem": `{"VideoUUID":"v1","VideoUrl":"https://x/v.mp4","VideoSize":9,"VideoSecond":2,"VideoFormat":"mp4","ThumbUUID":"t1","ThumbUrl":"https://x/t.jpg","ThumbSize":1,"ThumbWidth":2,"ThumbHeight":3,"ThumbFormat":"jpg"}`,
+	}
+	f := newFixture(t, tim.Options{Hold: time.Second})
+	alice, bob := f.login("alice"), f.login("bob")
+	var body []string
+	for typ, content := range elems {
+		body = append(body, fmt.Sprintf(`{"MsgType":%q,"MsgContent":%s}`, typ, content))
+	}
+	msgBody := "[" + strings.Join(body, ",") + "]"
+	if r := f.post("/v4/openim/sendmsg", alice.q(), `{"To_Account":"bob","MsgSeq":1,"MsgRandom":2,"MsgBody":`+msgBody+`}`); *r.ErrorCode != 0 {
+		t.Fatalf("sendmsg: %v", r.raw)
+	}
+	raw := func(path, q, req string) string {
+		resp, err := http.Post(f.srv.URL+path+"?"+q, "application/json", strings.NewReader(req))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	for name, reply := range map[string]string{
+		"offline sync": raw("/v4/openim/getmsg", bob.q(), `{"Cookie":""}`),
+		"roaming":      raw("/v4/openim/getroammsg", bob.q(), `{"Peer_Account":"alice","MaxCnt":20}`),
+	} {
+		if !strings.Contains(reply, `"MsgBody":`+msgBody) {
+			t.Errorf("%s does not carry the MsgBody byte for byte:\n%s", name, reply)
+		}
+	}
+	lp := f.post("/v4/openim/getlongpollingid", bob.q(), `{}`).raw["LongPollingId"].(string)
+	f.post("/v4/openim/sendmsg", alice.q(), `{"To_Account":"bob","MsgSeq":3,"MsgRandom":4,"MsgBody":`+msgBody+`}`)
+	if reply := raw("/v4/openim/longpolling", bob.q(), fmt.Sprintf(`{"Cookie":{"NoticeSeq":0,"LongPollingId":%q}}`, lp)); !strings.Contains(reply, `"MsgBody":`+msgBody) {
+		t.Errorf("long poll does not carry the MsgBody byte for byte:\n%s", reply)
+	}
+}
