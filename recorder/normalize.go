@@ -144,6 +144,8 @@ func DefaultRules() Rules {
 		{Name: "reqtime", Query: "reqtime", Action: ActionMask, Class: "reqtime"},
 		{Name: "accounttype", Query: "accounttype", Action: ActionMask, Class: "accounttype"},
 		{Name: "instance", Keys: []string{"InstId", "Instid"}, Action: ActionRenumber, Class: "instid"},
+		// tim-js-sdk 2.10.x names its instance (a random hex ID) on getlongpollingid and longpolling.
+		{Name: "SDK instance", Query: "instanceid", Action: ActionRenumber, Class: "instanceid"},
 
 		{Name: "random", Keys: []string{"MsgRandom", "Random"}, Action: ActionRenumber, Class: "random"},
 		{Name: "client seq", Key: "ClientSeq", Action: ActionMask, Class: "clientseq"},

@@ -15,6 +15,7 @@ import (
 	"github.com/imharness/imharness/mockserver"
 	"github.com/imharness/imharness/mockserver/scenario"
 	"github.com/imharness/imharness/mockserver/state"
+	"github.com/imharness/imharness/mockserver/tim"
 )
 
 // Defaults for `serve`, documented in the README.
@@ -56,7 +57,7 @@ GET /healthz answers 200; the admin API is under /admin/v1/. One log line per re
 	fl.StringVar(&f.addr, "addr", defaultAddr, "listen address")
 	fl.Int64Var(&f.sdkappid, "sdkappid", defaultSDKAppID, "SDKAppID of the tenant to create")
 	fl.StringVar(&f.secret, "secret", defaultSecret, "secret key the tenant's UserSigs are signed with")
-	fl.DurationVar(&f.hold, "hold", 20*time.Second, "how long a long poll with no news is held (keep under the SDK's 30s)")
+	fl.DurationVar(&f.hold, "hold", tim.DefaultHold, "how long a long poll with no news is held (keep under the SDK's request timeout: 6s up to tim-js-sdk 2.4.x, 30s from 2.5.0)")
 	fl.BoolVar(&f.quiet, "quiet", false, "do not log each request")
 	fl.StringVar(&f.scenario, "scenario", "", "scenario file (YAML, see fixtures/README.md) to load at start")
 	return cmd

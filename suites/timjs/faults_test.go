@@ -71,7 +71,7 @@ var _ = Describe("network faults", Label("faults"), func() {
 				Expect(e.Hits).To(Equal(1), "rule %s", e.ID)
 			}
 			Expect(t.App.C2CHistory("alice", "bob")).To(HaveLen(2))
-			skipUnless(bob, "NET_STATE_CHANGE", "the network-state step (the SDK giving up on the held poll at its 30 s timeout)")
+			skipUnless(bob, "NET_STATE_CHANGE", "the network-state step (the SDK reporting the held poll it gave up on)")
 		})
 
 	It("a send answered 502, then dropped, is retried by the SDK and stored once", harness.Case("tim/faults/send-retried"), func() {

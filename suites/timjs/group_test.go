@@ -182,7 +182,7 @@ func (g sdkGroup) memberCount() int {
 	if g.MemberCount != nil {
 		return num(g.MemberCount)
 	}
-	return g.memberCount()
+	return num(g.MemberNum)
 }
 
 func groupIDs(gs []sdkGroup) []string {
