@@ -1,10 +1,8 @@
 package tim_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -666,19 +664,5 @@ func FuzzGroupRequest(f *testing.F) {
 		cmds = append(cmds, "group_open_http_svc/"+c)
 	}
 	cmds = append(cmds, "openim/deletemsg")
-	f.Fuzz(func(t *testing.T, body string, which int) {
-		if which < 0 {
-			which = -which
-		}
-		cmd := cmds[which%len(cmds)]
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		req := httptest.NewRequestWithContext(ctx, "POST", fmt.Sprintf("/v4/%s?sdkappid=%d&tinyid=%s&a2=%s", cmd, appID, s.TinyID, s.A2), strings.NewReader(body))
-		w := httptest.NewRecorder()
-		h.ServeHTTP(w, req)
-		var r map[string]any
-		if err := json.Unmarshal(w.Body.Bytes(), &r); err != nil || r["ErrorCode"] == nil || w.Code != 200 {
-			t.Fatalf("%s %q: reply %d %q", cmd, body, w.Code, w.Body.String())
-		}
-	})
+	fuzzEnvelope(f, h, cmds, fmt.Sprintf("sdkappid=%d&tinyid=%s&a2=%s", appID, s.TinyID, s.A2))
 }

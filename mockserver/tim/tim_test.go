@@ -313,6 +313,12 @@ func FuzzRequest(f *testing.F) {
 	cmds := []string{"openim/sendmsg", "openim/getmsg", "openim/longpolling", "openim/getroammsg", "openim/msgreaded",
 		"openim/get_peer_read_time", "recentcontact/get", "recentcontact/delete", "profile/portrait_get_all",
 		"profile/portrait_set", "openim/longpollinglogout", "openim/login", "group_open_http_svc/get_joined_group_list"}
+	fuzzEnvelope(f, h, cmds, fmt.Sprintf("sdkappid=%d&tinyid=%s&a2=%s&identifier=alice&usersig=x", appID, s.TinyID, s.A2))
+}
+
+// fuzzEnvelope sends each fuzzed body to one of cmds (chosen by the fuzzed number) with query:
+// whatever the body, the reply is HTTP 200 with a JSON envelope carrying an ErrorCode.
+func fuzzEnvelope(f *testing.F, h http.Handler, cmds []string, query string) {
 	f.Fuzz(func(t *testing.T, body string, which int) {
 		if which < 0 {
 			which = -which
@@ -320,7 +326,7 @@ func FuzzRequest(f *testing.F) {
 		cmd := cmds[which%len(cmds)]
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
-		req := httptest.NewRequestWithContext(ctx, "POST", fmt.Sprintf("/v4/%s?sdkappid=%d&tinyid=%s&a2=%s&identifier=alice&usersig=x", cmd, appID, s.TinyID, s.A2), strings.NewReader(body))
+		req := httptest.NewRequestWithContext(ctx, "POST", "/v4/"+cmd+"?"+query, strings.NewReader(body))
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, req)
 		var r map[string]any
