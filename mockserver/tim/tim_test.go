@@ -382,3 +382,29 @@ func TestElementsPassThrough(t *testing.T) {
 		t.Errorf("long poll does not carry the MsgBody byte for byte:\n%s", reply)
 	}
 }
+
+// A user's events fan out to every one of its sessions' long polls; a sender's own message is
+// echoed to its other sessions only.
+func TestFanOutToEverySession(t *testing.T) {
+	f := newFixture(t, tim.Options{Hold: 200 * time.Millisecond})
+	phone, laptop, bob := f.login("alice"), f.login("alice"), f.login("bob")
+	lp := map[string]string{}
+	for name, s := range map[string]session{"phone": phone, "laptop": laptop} {
+		f.post("/v4/openim/getmsg", s.q(), `{}`)
+		lp[name] = f.post("/v4/openim/getlongpollingid", s.q(), `{}`).raw["LongPollingId"].(string)
+	}
+	poll := func(s session, id string) string {
+		r := f.post("/v4/openim/longpolling", s.q(), fmt.Sprintf(`{"Cookie":{"NoticeSeq":0,"LongPollingId":%q}}`, id))
+		b, _ := json.Marshal(r.raw["EventArray"])
+		return string(b)
+	}
+	f.post("/v4/openim/sendmsg", bob.q(), `{"To_Account":"alice","MsgRandom":1,"MsgBody":[{"MsgType":"TIMTextElem","MsgContent":{"Text":"to both"}}]}`)
+	f.post("/v4/openim/sendmsg", phone.q(), `{"To_Account":"bob","MsgRandom":2,"MsgBody":[{"MsgType":"TIMTextElem","MsgContent":{"Text":"from phone"}}]}`)
+	onPhone, onLaptop := poll(phone, lp["phone"]), poll(laptop, lp["laptop"])
+	if !strings.Contains(onPhone, "to both") || !strings.Contains(onLaptop, "to both") {
+		t.Errorf("bob's message did not reach both sessions:\nphone  %s\nlaptop %s", onPhone, onLaptop)
+	}
+	if strings.Contains(onPhone, "from phone") || !strings.Contains(onLaptop, "from phone") {
+		t.Errorf("the phone's own message must be echoed to the laptop only:\nphone  %s\nlaptop %s", onPhone, onLaptop)
+	}
+}
