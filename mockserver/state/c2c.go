@@ -25,6 +25,8 @@ type C2CMessage struct {
 	Index      int  // 1-based position in the tenant's send order
 	OnlineOnly bool // not stored for roaming or offline sync
 	Revoked    bool
+	// CloudCustomData is the sender's opaque extra data (tim-js-sdk ≥ 2.10), delivered as sent.
+	CloudCustomData string
 }
 
 // Key is the message's roaming cursor value (Tencent's MsgKey): its place in the tenant's send

@@ -15,6 +15,8 @@ type GroupMessage struct {
 	Body        []Elem
 	OnlineOnly  bool // pushed to online members only; history keeps a placeholder
 	Revoked     bool
+	// CloudCustomData is the sender's opaque extra data (tim-js-sdk ≥ 2.10), delivered as sent.
+	CloudCustomData string
 }
 
 // TipType is a group tip's OpType.

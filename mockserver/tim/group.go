@@ -819,13 +819,14 @@ func getGroupPendency(c *Call) (any, *Error) {
 
 func sendGroupMsg(c *Call) (any, *Error) {
 	var req struct {
-		GroupId        string
-		From_Account   string
-		Random         uint32
-		ClientSeq      uint64
-		MsgPriority    json.RawMessage // tim-js-sdk: "High"…; webim.js: "COMMON"…; REST: string
-		MsgBody        []MsgElem
-		OnlineOnlyFlag int
+		GroupId         string
+		From_Account    string
+		Random          uint32
+		ClientSeq       uint64
+		MsgPriority     json.RawMessage // tim-js-sdk: "High"…; webim.js: "COMMON"…; REST: string
+		MsgBody         []MsgElem
+		OnlineOnlyFlag  int
+		CloudCustomData string
 	}
 	if e := c.decodeGroup(&req); e != nil {
 		return nil, e
@@ -842,7 +843,7 @@ func sendGroupMsg(c *Call) (any, *Error) {
 		return nil, fail(state.CodeGroupBadParam, "%s", e.Info)
 	}
 	m, err := c.App.SendGroupMessage(c.op(), state.GroupMessage{GroupID: req.GroupId, From: req.From_Account,
-		Random: req.Random, ClientSeq: req.ClientSeq, Priority: prio, Body: body, OnlineOnly: req.OnlineOnlyFlag == 1})
+		Random: req.Random, ClientSeq: req.ClientSeq, Priority: prio, Body: body, OnlineOnly: req.OnlineOnlyFlag == 1, CloudCustomData: req.CloudCustomData})
 	if err != nil {
 		return nil, asError(err)
 	}

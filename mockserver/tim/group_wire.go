@@ -37,6 +37,8 @@ type GroupMsg struct {
 	MsgFlagBits  int             `json:"MsgFlagBits,omitempty"`
 	GroupInfo    groupInfoOut    `json:"GroupInfo"`
 	MsgBody      json.RawMessage `json:"MsgBody"`
+	// CloudCustomData travels as the sender gave it; the SDK reads it as message.cloudCustomData.
+	CloudCustomData string `json:"CloudCustomData,omitempty"`
 }
 
 // Placeholder kinds of group_msg_get items (IsPlaceMsg): tim-js-sdk skips 1 and shows 2 as recalled.
@@ -49,7 +51,7 @@ const (
 func groupMsgOut(m state.GroupMessage) GroupMsg {
 	body, _ := json.Marshal(elemsOut(m.Body))
 	w := GroupMsg{From_Account: m.From, ToGroupId: m.GroupID, MsgSeq: m.Seq, MsgRandom: m.Random,
-		MsgTimeStamp: m.Time, ClientSeq: m.ClientSeq, MsgPriority: m.Priority, MsgBody: body,
+		MsgTimeStamp: m.Time, ClientSeq: m.ClientSeq, MsgPriority: m.Priority, MsgBody: body, CloudCustomData: m.CloudCustomData,
 		GroupInfo: groupInfoOut{GroupId: m.GroupID, GroupName: m.GroupName, From_AccountNick: m.FromNick,
 			From_AccountHeadurl: m.FromFaceURL}}
 	if m.Revoked {

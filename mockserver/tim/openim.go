@@ -207,13 +207,14 @@ func pollReply(events []state.Event) any {
 
 func sendMsg(c *Call) (any, *Error) {
 	var req struct {
-		From_Account string
-		To_Account   string
-		MsgSeq       uint64
-		MsgRandom    uint32
-		MsgTimeStamp int64
-		MsgLifeTime  *int
-		MsgBody      []MsgElem
+		From_Account    string
+		To_Account      string
+		MsgSeq          uint64
+		MsgRandom       uint32
+		MsgTimeStamp    int64
+		MsgLifeTime     *int
+		MsgBody         []MsgElem
+		CloudCustomData string
 	}
 	if e := c.decode(&req); e != nil {
 		return nil, e
@@ -230,7 +231,7 @@ func sendMsg(c *Call) (any, *Error) {
 	}
 	m, err := c.App.SendC2C(c.Session.Instance, state.C2CMessage{
 		From: c.Session.User, To: req.To_Account, Seq: req.MsgSeq, Random: req.MsgRandom,
-		ClientTime: req.MsgTimeStamp, Body: body, OnlineOnly: req.MsgLifeTime != nil && *req.MsgLifeTime == 0,
+		ClientTime: req.MsgTimeStamp, Body: body, CloudCustomData: req.CloudCustomData, OnlineOnly: req.MsgLifeTime != nil && *req.MsgLifeTime == 0,
 	})
 	if err != nil {
 		return nil, asError(err)

@@ -408,3 +408,17 @@ func TestFanOutToEverySession(t *testing.T) {
 		t.Errorf("the phone's own message must be echoed to the laptop only:\nphone  %s\nlaptop %s", onPhone, onLaptop)
 	}
 }
+
+// CloudCustomData (tim-js-sdk ≥ 2.10) reaches the peer as the sender gave it.
+func TestCloudCustomDataTravels(t *testing.T) {
+	f := newFixture(t, tim.Options{Hold: time.Second})
+	alice, bob := f.login("alice"), f.login("bob")
+	f.post("/v4/openim/getmsg", bob.q(), `{}`)
+	lp := f.post("/v4/openim/getlongpollingid", bob.q(), `{}`).raw["LongPollingId"].(string)
+	f.post("/v4/openim/sendmsg", alice.q(), `{"To_Account":"bob","MsgRandom":5,"CloudCustomData":"{\"k\":1}","MsgBody":[{"MsgType":"TIMTextElem","MsgContent":{"Text":"x"}}]}`)
+	r := f.post("/v4/openim/longpolling", bob.q(), fmt.Sprintf(`{"Cookie":{"NoticeSeq":0,"LongPollingId":%q}}`, lp))
+	msg := r.raw["EventArray"].([]any)[0].(map[string]any)["C2cMsgArray"].([]any)[0].(map[string]any)
+	if msg["CloudCustomData"] != `{"k":1}` {
+		t.Fatalf("CloudCustomData: %v", msg)
+	}
+}

@@ -51,11 +51,13 @@ type C2CMsg struct {
 	MsgKey       string    `json:"MsgKey,omitempty"`
 	NoticeSeq    uint64    `json:"NoticeSeq,omitempty"`
 	MsgBody      []MsgElem `json:"MsgBody"`
+	// CloudCustomData travels as the sender gave it; the SDK reads it as message.cloudCustomData.
+	CloudCustomData string `json:"CloudCustomData,omitempty"`
 }
 
 func c2cOut(m state.C2CMessage) C2CMsg {
 	w := C2CMsg{From_Account: m.From, To_Account: m.To, MsgSeq: m.Seq, MsgRandom: m.Random,
-		MsgTimeStamp: m.Time, MsgKey: m.Key(), MsgBody: elemsOut(m.Body)}
+		MsgTimeStamp: m.Time, MsgKey: m.Key(), MsgBody: elemsOut(m.Body), CloudCustomData: m.CloudCustomData}
 	if m.Revoked {
 		w.MsgFlagBits = 8
 	}

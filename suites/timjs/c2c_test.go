@@ -89,6 +89,25 @@ var _ = Describe("C2C messages", func() {
 		Entry("location (server-sent: 2.x SDKs cannot create one)", harness.Case("tim/c2c/receive-location"), "location"),
 	)
 
+	It("carry cloudCustomData to the peer as sent", harness.Case("tim/c2c/cloud-custom-data"), func() {
+		t := env.NewTenant()
+		alice, bob := t.Login("alice"), t.Login("bob")
+		const data = `{"order":7,"note":"中文"}`
+		res, err := alice.Send(harness.Ctx(), "createTextMessage", map[string]any{
+			"to": "bob", "conversationType": "$TYPES.CONV_C2C", "payload": map[string]any{"text": "with data"}, "cloudCustomData": data})
+		Expect(err).NotTo(HaveOccurred())
+		var sent struct{ Data struct{ Message map[string]any } }
+		harness.Decode(res, &sent)
+		if _, ok := sent.Data.Message["cloudCustomData"]; !ok {
+			Skip(env.SDKName + " has no cloudCustomData on its messages: nothing to carry")
+		}
+		Expect(t.App.C2CHistory("alice", "bob")).To(ConsistOf(HaveField("CloudCustomData", data)))
+		ev := bob.Await("MESSAGE_RECEIVED", harness.Received(hasText("with data")))
+		var got []map[string]any
+		harness.Decode(ev.Data, &got)
+		Expect(got[0]).To(HaveKeyWithValue("cloudCustomData", data))
+	})
+
 	It("reach only their addressee among three users", harness.Case("tim/c2c/three-users"), func() {
 		t := env.NewTenant()
 		alice, bob, carol := t.Login("alice"), t.Login("bob"), t.Login("carol")
