@@ -36,5 +36,9 @@ fuzz:
 	$(GO) test ./mockserver/tim -run '^$$' -fuzz '^FuzzGroupRequest$$' -fuzztime 30s
 	$(GO) test ./mockserver/usersig -run '^$$' -fuzz FuzzDecode -fuzztime 15s
 
+# Timings are measured here, never asserted in tests.
+bench:
+	$(GO) test ./mockserver/tim -run '^$$' -bench . -benchtime 2000x
+
 clean:
 	rm -rf bin out

@@ -30,13 +30,13 @@ type apps map[int64]*state.App
 func (a apps) App(id int64) *state.App { return a[id] }
 
 type fixture struct {
-	t    *testing.T
+	t    testing.TB
 	srv  *httptest.Server
 	app  *state.App
 	stop func() // ends held long polls, as a server shutdown does
 }
 
-func newFixture(t *testing.T, o tim.Options) *fixture {
+func newFixture(t testing.TB, o tim.Options) *fixture {
 	t.Helper()
 	app := state.NewApp(state.Options{SDKAppID: appID, Secret: secret})
 	done := make(chan struct{})
