@@ -96,7 +96,9 @@ var _ = Describe("C2C messages", func() {
 		res, err := alice.Send(harness.Ctx(), "createTextMessage", map[string]any{
 			"to": "bob", "conversationType": "$TYPES.CONV_C2C", "payload": map[string]any{"text": "with data"}, "cloudCustomData": data})
 		Expect(err).NotTo(HaveOccurred())
-		var sent struct{ Data struct{ Message map[string]any } }
+		var sent struct {
+			Data struct{ Message map[string]any }
+		}
 		harness.Decode(res, &sent)
 		if _, ok := sent.Data.Message["cloudCustomData"]; !ok {
 			Skip(env.SDKName + " has no cloudCustomData on its messages: nothing to carry")
