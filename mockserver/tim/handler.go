@@ -99,31 +99,37 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
-	body, rerr := h.serve(r)
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(encode(body, rerr))
-}
-
-func (h *Handler) serve(r *http.Request) (any, *Error) {
-	c := &Call{h: h, ctx: r.Context(), Query: timurl.Query(r.URL.RawQuery)}
 	cmd, ok := timurl.Command(r.URL.Path)
 	if !ok {
-		return nil, fail(CodeUnknownCommand, "no such command %q: want /v4/<service>/<cmd>", r.URL.Path)
+		_, _ = w.Write(encode(nil, fail(CodeUnknownCommand, "no such command %q: want /v4/<service>/<cmd>", r.URL.Path)))
+		return
 	}
-	c.Command = cmd
+	body, err := io.ReadAll(io.LimitReader(r.Body, h.o.MaxBody+1))
+	if err != nil {
+		_, _ = w.Write(encode(nil, fail(CodeInvalidPacket, "reading body: %v", err)))
+		return
+	}
+	_, _ = w.Write(h.Dispatch(r.Context(), cmd, timurl.Query(r.URL.RawQuery), body))
+}
+
+// Dispatch serves one command whatever carried it: HTTP here, a WebSocket frame's head (servcmd,
+// identity) and body for the next transport. It answers the encoded envelope.
+func (h *Handler) Dispatch(ctx context.Context, cmd string, query map[string]string, body []byte) []byte {
+	reply, err := h.dispatch(ctx, cmd, query, body)
+	return encode(reply, err)
+}
+
+func (h *Handler) dispatch(ctx context.Context, cmd string, query map[string]string, body []byte) (any, *Error) {
 	rt, ok := routes[cmd]
 	if !ok {
 		return nil, fail(CodeUnknownCommand, "unknown command %s", cmd)
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, h.o.MaxBody+1))
-	if err != nil {
-		return nil, fail(CodeInvalidPacket, "reading body: %v", err)
-	}
 	if int64(len(body)) > h.o.MaxBody {
 		return nil, fail(CodeInvalidPacket, "body exceeds %d bytes", h.o.MaxBody)
 	}
-	c.Body = body
+	c := &Call{h: h, ctx: ctx, Command: cmd, Query: query, Body: body}
 	if e := c.identify(rt.auth); e != nil {
 		return nil, e
 	}

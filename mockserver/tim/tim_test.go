@@ -422,3 +422,23 @@ func TestCloudCustomDataTravels(t *testing.T) {
 		t.Fatalf("CloudCustomData: %v", msg)
 	}
 }
+
+// Dispatch is the transport-neutral entry: a frame-based transport hands it the command, the
+// identity it carries and the body, and sends back the envelope.
+func TestDispatchWithoutHTTP(t *testing.T) {
+	app := state.NewApp(state.Options{SDKAppID: appID, Secret: secret})
+	h := tim.New(apps{appID: app}, tim.Options{Hold: time.Millisecond})
+	sig, _ := usersig.Generate(appID, secret, "alice", time.Hour, app.Now())
+	var login map[string]any
+	raw := h.Dispatch(context.Background(), "openim/login", map[string]string{"sdkappid": fmt.Sprint(appID), "identifier": "alice", "usersig": sig}, []byte(`{"State":"Online"}`))
+	if err := json.Unmarshal(raw, &login); err != nil || login["ErrorCode"] != 0.0 {
+		t.Fatalf("login: %s", raw)
+	}
+	q := map[string]string{"sdkappid": fmt.Sprint(appID), "tinyid": login["TinyId"].(string), "a2": login["A2Key"].(string)}
+	if raw := h.Dispatch(context.Background(), "openim/getmsg", q, []byte(`{}`)); !strings.Contains(string(raw), `"SyncFlag":2`) {
+		t.Fatalf("getmsg: %s", raw)
+	}
+	if raw := h.Dispatch(context.Background(), "openim/nosuch", q, nil); !strings.Contains(string(raw), `"ErrorCode":60002`) {
+		t.Fatalf("unknown command: %s", raw)
+	}
+}
