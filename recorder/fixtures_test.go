@@ -2,7 +2,6 @@ package recorder
 
 import (
 	"encoding/json"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -128,11 +127,4 @@ func byCommand(exs []Exchange, conn, cmd string) []Exchange {
 		}
 	}
 	return out
-}
-
-func writeFile(t *testing.T, path, s string) {
-	t.Helper()
-	if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
-		t.Fatal(err)
-	}
 }

@@ -1,7 +1,6 @@
 package state
 
 import (
-	"errors"
 	"fmt"
 	"sort"
 	"sync"
@@ -24,7 +23,6 @@ func errorf(code int, format string, a ...any) error {
 const (
 	CodeInvalidAccount = 20003 // unknown To_Account
 	CodeAuthFailed     = 20002 // a2/tinyid not a live session
-	CodeNoSuchSession  = 20002
 	CodeBadRequest     = 20001
 )
 
@@ -314,8 +312,3 @@ func (a *App) CloseLongPoll(a2, id string) {
 		a.users[s.User].wakeAll()
 	}
 }
-
-var errClosed = errors.New("server closing")
-
-// ErrClosed is returned by waits when the tenant was closed.
-var ErrClosed = errClosed

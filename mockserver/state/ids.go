@@ -8,13 +8,10 @@ import (
 // ids hands out a tenant's server-side identifiers from a seeded generator, so two runs of one
 // scenario produce the same TinyIds, A2Keys, cookies and group ids. Guarded by App.mu.
 type ids struct {
-	r       *rand.Rand
-	counter uint64
+	r *rand.Rand
 }
 
 func newIDs(seed uint64) *ids { return &ids{r: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))} }
-
-func (g *ids) next() uint64 { g.counter++; return g.counter }
 
 // tinyID is a large number as a string: real TinyIds exceed 2^53.
 func (g *ids) tinyID() string { return fmt.Sprintf("144115%013d", g.r.Uint64N(1e13)) }
