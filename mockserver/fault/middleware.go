@@ -8,11 +8,11 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/imharness/imharness/internal/timurl"
 	"github.com/imharness/imharness/mockserver/state"
 )
 
@@ -44,7 +44,7 @@ type middleware struct {
 }
 
 func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	q := parseQuery(r.URL.RawQuery)
+	q := timurl.Query(r.URL.RawQuery)
 	id, err := strconv.ParseInt(q["sdkappid"], 10, 64)
 	if err != nil || m.o.Lookup == nil {
 		m.next.ServeHTTP(w, r)
@@ -213,11 +213,10 @@ func (b *bufferWriter) WriteHeader(code int) {
 func (b *bufferWriter) Write(p []byte) (int, error) { return b.buf.Write(p) }
 func (b *bufferWriter) status() int                 { return orDefault(b.code, http.StatusOK) }
 
-// commandOf turns "/v4/openim/sendmsg" into "openim/sendmsg" (the adapter's own routing rule).
+// commandOf is the adapter's routing key for a path ("/v4/openim/sendmsg" → "openim/sendmsg").
 func commandOf(path string) string {
-	parts := strings.Split(strings.Trim(path, "/"), "/")
-	if len(parts) == 3 {
-		return parts[1] + "/" + parts[2]
+	if cmd, ok := timurl.Command(path); ok {
+		return cmd
 	}
 	return strings.Trim(path, "/")
 }
@@ -237,29 +236,4 @@ func groupsOf(body []byte) []string {
 		}
 	}
 	return out
-}
-
-// parseQuery splits a raw query without turning '+' into a space, as the adapter does: the SDKs
-// concatenate k=v pairs unencoded.
-func parseQuery(raw string) map[string]string {
-	q := map[string]string{}
-	for _, kv := range strings.Split(raw, "&") {
-		k, v, _ := strings.Cut(kv, "=")
-		if k == "" {
-			continue
-		}
-		if u, err := unescape(v); err == nil {
-			v = u
-		}
-		q[k] = v
-	}
-	return q
-}
-
-func unescape(s string) (string, error) {
-	if !strings.Contains(s, "%") {
-		return s, nil
-	}
-	// PathUnescape leaves '+' alone, unlike QueryUnescape.
-	return url.PathUnescape(s)
 }
