@@ -572,3 +572,49 @@ func TestGroupScenarioAndReclaim(t *testing.T) {
 		t.Fatalf("reclaim of a missing group: %d %s", a.status, a.body)
 	}
 }
+
+func TestAdminToken(t *testing.T) {
+	t.Parallel()
+	srv := mockserver.New(mockserver.Options{AdminToken: "s3cret-token"})
+	if err := srv.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Close() })
+	call := func(auth string) (int, string, string) {
+		req, _ := http.NewRequest("GET", srv.URL()+"/admin/v1/apps", nil)
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		c := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b), resp.Header.Get("WWW-Authenticate")
+	}
+	for _, tc := range []struct{ auth, says string }{
+		{"", "Authorization: Bearer"},
+		{"Bearer ", "Authorization: Bearer"},
+		{"Basic czNjcmV0LXRva2Vu", "Authorization: Bearer"},
+		{"Bearer s3cret-tokem", "wrong"},
+		{"Bearer s3cret-token2", "wrong"},
+	} {
+		code, body, challenge := call(tc.auth)
+		if code != http.StatusUnauthorized || !strings.Contains(body, `"error"`) || !strings.Contains(body, tc.says) || !strings.HasPrefix(challenge, "Bearer") {
+			t.Errorf("Authorization %q: %d %s (WWW-Authenticate %q); want 401 saying %q", tc.auth, code, body, challenge, tc.says)
+		}
+	}
+	if code, body, _ := call("Bearer s3cret-token"); code != http.StatusOK || !strings.Contains(body, `"apps"`) {
+		t.Errorf("the right token: %d %s", code, body)
+	}
+	// The token guards the admin API only: the protocol and health check stay open to SDKs.
+	f := &fixture{t: t, srv: srv}
+	if a := f.do("GET", "/healthz", ""); a.status != 200 {
+		t.Errorf("healthz with a token set: %d", a.status)
+	}
+	if a := f.do("POST", "/v4/webim/accesslayer", "{}"); a.status != 200 || !strings.Contains(string(a.body), `"ActionStatus":"OK"`) {
+		t.Errorf("protocol call with a token set: %d %s", a.status, a.body)
+	}
+}

@@ -30,6 +30,8 @@ type Options struct {
 	Annotate func(ctx context.Context, app, user, conn string)
 	// Logger gets one line per request when set.
 	Logger *slog.Logger
+	// AdminToken, when set, protects /admin/: every admin call needs "Authorization: Bearer <token>".
+	AdminToken string
 }
 
 // Server is the fake IM server.
@@ -69,7 +71,7 @@ func New(o Options) *Server {
 		w.Header().Set("Content-Type", "text/plain")
 		_, _ = w.Write([]byte("ok\n"))
 	})
-	s.mux.Handle("/admin/", s.admin())
+	s.mux.Handle("/admin/", requireToken(o.AdminToken, s.admin()))
 	return s
 }
 

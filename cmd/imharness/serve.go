@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"strings"
@@ -32,6 +33,7 @@ type serveFlags struct {
 	hold     time.Duration
 	quiet    bool
 	scenario string
+	token    string
 }
 
 func newServeCmd() *cobra.Command {
@@ -42,6 +44,8 @@ func newServeCmd() *cobra.Command {
 		Long: `Serve the fake Tencent Cloud IM server (v4 long-polling protocol) with one tenant.
 Point an SDK at it by rewriting https://webim.tim.qq.com to http://ADDR (see README).
 GET /healthz answers 200; the admin API is under /admin/v1/. One log line per request goes to stderr.
+--admin-token (or $IMHARNESS_ADMIN_TOKEN) makes every admin call need "Authorization: Bearer TOKEN";
+serve refuses to listen beyond loopback without one, since the admin API can rewrite any tenant.
 --scenario loads a scenario at start: into the tenant its tenant: block names (instead of
 --sdkappid), else into the --sdkappid tenant.`,
 		Example: `  imharness serve
@@ -60,10 +64,16 @@ GET /healthz answers 200; the admin API is under /admin/v1/. One log line per re
 	fl.DurationVar(&f.hold, "hold", tim.DefaultHold, "how long a long poll with no news is held (keep under the SDK's request timeout: 6s up to tim-js-sdk 2.4.x, 30s from 2.5.0)")
 	fl.BoolVar(&f.quiet, "quiet", false, "do not log each request")
 	fl.StringVar(&f.scenario, "scenario", "", "scenario file (YAML, see fixtures/README.md) to load at start")
+	fl.StringVar(&f.token, "admin-token", os.Getenv("IMHARNESS_ADMIN_TOKEN"), "bearer token the admin API requires (default $IMHARNESS_ADMIN_TOKEN); needed to listen beyond loopback")
 	return cmd
 }
 
 func serve(ctx context.Context, f serveFlags, cmd *cobra.Command) error {
+	if f.token == "" && !loopbackOnly(f.addr) {
+		return &exitError{code: 2, err: fmt.Errorf("refusing to listen on %s without --admin-token: the admin API there could be "+
+			"reached from other machines and rewrites tenants, faults and clocks; pass --admin-token TOKEN "+
+			"(or set IMHARNESS_ADMIN_TOKEN), or listen on 127.0.0.1", f.addr)}
+	}
 	var sc *scenario.Scenario
 	if f.scenario != "" {
 		var err error
@@ -74,7 +84,7 @@ func serve(ctx context.Context, f serveFlags, cmd *cobra.Command) error {
 			return &exitError{code: 2, err: fmt.Errorf("%s names its own tenant (sdkappid %d): drop --sdkappid and --secret", f.scenario, sc.Tenant.SDKAppID)}
 		}
 	}
-	o := mockserver.Options{Addr: f.addr, Hold: f.hold}
+	o := mockserver.Options{Addr: f.addr, Hold: f.hold, AdminToken: f.token}
 	if !f.quiet {
 		o.Logger = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
 	}
@@ -89,7 +99,11 @@ func serve(ctx context.Context, f serveFlags, cmd *cobra.Command) error {
 	}
 	out := cmd.OutOrStdout()
 	fmt.Fprintf(out, "imharness: serving %s (sdkappid %d)\n", srv.URL(), app.ID())
-	fmt.Fprintf(out, "imharness: admin API %s/admin/v1/\n", srv.URL())
+	guard := ""
+	if f.token != "" {
+		guard = " (bearer token required)"
+	}
+	fmt.Fprintf(out, "imharness: admin API %s/admin/v1/%s\n", srv.URL(), guard)
 	if run != nil {
 		fmt.Fprintf(out, "imharness: scenario %s: users %s; %d fault rule(s), %d push(es)\n",
 			f.scenario, strings.Join(app.Users(), ", "), len(run.FaultIDs()), len(run.Pushes()))
@@ -110,4 +124,18 @@ func addTenant(srv *mockserver.Server, f serveFlags, sc *scenario.Scenario) (*st
 	}
 	run, err := srv.LoadScenario(app.ID(), sc)
 	return app, run, err
+}
+
+// loopbackOnly reports whether addr (host:port) can only be reached from this machine: a loopback
+// IP or "localhost". An empty host, 0.0.0.0, :: or any other name listens beyond it.
+func loopbackOnly(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

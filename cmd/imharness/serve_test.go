@@ -141,3 +141,42 @@ func TestServeBadScenario(t *testing.T) {
 		t.Errorf("a missing scenario: exit %d, %v", exitCode(err), err)
 	}
 }
+
+func TestServeRefusesOpenAdminBeyondLoopback(t *testing.T) {
+	t.Parallel()
+	for _, addr := range []string{"0.0.0.0:0", ":0", "[::]:0", "192.0.2.1:0", "example.com:0"} {
+		_, _, err := execute(context.Background(), "serve", "--addr", addr, "--quiet", "--admin-token=")
+		if exitCode(err) != 2 || err == nil || !strings.Contains(err.Error(), "without --admin-token") || !strings.Contains(err.Error(), addr) {
+			t.Errorf("serve --addr %s without a token: exit %d, %v; want exit 2 asking for --admin-token", addr, exitCode(err), err)
+		}
+	}
+	for addr, want := range map[string]bool{"127.0.0.1:8080": true, "127.0.0.2:0": true, "[::1]:0": true, "localhost:0": true,
+		"0.0.0.0:0": false, ":8080": false, "10.0.0.1:0": false, "host.example:0": false, "nonsense": false} {
+		if got := loopbackOnly(addr); got != want {
+			t.Errorf("loopbackOnly(%q) = %v, want %v", addr, got, want)
+		}
+	}
+}
+
+func TestServeAdminToken(t *testing.T) {
+	t.Parallel()
+	base, out := startServe(t, "--admin-token", "tok-123")
+	if code, body := admin(t, "GET", base+"/admin/v1/apps", ""); code != http.StatusUnauthorized || !strings.Contains(body, "Bearer") {
+		t.Errorf("admin call without the token: %d %s; want 401", code, body)
+	}
+	req, _ := http.NewRequest("GET", base+"/admin/v1/apps", nil)
+	req.Header.Set("Authorization", "Bearer tok-123")
+	tr := &http.Transport{}
+	defer tr.CloseIdleConnections()
+	resp, err := (&http.Client{Transport: tr}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("admin call with the token: %d", resp.StatusCode)
+	}
+	if !strings.Contains(out.String(), "bearer token required") {
+		t.Errorf("the start message does not say the admin API is guarded:\n%s", out.String())
+	}
+}
