@@ -7,7 +7,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
+
+	"github.com/imharness/imharness/internal/caseid"
 )
 
 // EnvUpdateGolden turns on update mode for every Golden when set to "1".
@@ -41,13 +42,11 @@ func (e *MismatchError) Error() string {
 		e.CaseID, e.Path, EnvUpdateGolden, e.Result.String())
 }
 
-var caseIDRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*$`)
-
-// Path is the golden file of caseID. Case IDs are slash-separated names of letters, digits, '.',
-// '_' and '-' (no "..", no leading slash).
+// Path is the golden file of caseID; the ID follows the case-ID grammar (internal/caseid), which
+// also makes it a safe relative path.
 func (g Golden) Path(caseID string) (string, error) {
-	if !caseIDRE.MatchString(caseID) {
-		return "", fmt.Errorf("bad case ID %q: want slash-separated names like tim/c2c/send-text", caseID)
+	if err := caseid.Check(caseID); err != nil {
+		return "", err
 	}
 	return filepath.Join(g.Dir, filepath.FromSlash(caseID)+".jsonl"), nil
 }

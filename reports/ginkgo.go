@@ -7,13 +7,15 @@ import (
 	"strings"
 
 	ginkgotypes "github.com/onsi/ginkgo/v2/types"
+
+	"github.com/imharness/imharness/internal/caseid"
 )
 
 // maxEmbeddedDiff caps how much of a diff file FromGinkgo embeds.
 const maxEmbeddedDiff = 256 << 10
 
 // CaseLabelPrefix marks a spec's case-ID label: "case:tim.c2c.send-text" is tim/c2c/send-text.
-const CaseLabelPrefix = "case:"
+const CaseLabelPrefix = caseid.LabelPrefix
 
 var keyedLabel = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]*:`)
 
@@ -59,8 +61,8 @@ func FromGinkgo(rep ginkgotypes.Report, sdkLabelPrefix string) []Case {
 			case strings.HasPrefix(l, "seed:"):
 				c.Seed = strings.TrimSpace(strings.TrimPrefix(l, "seed:"))
 			case strings.HasPrefix(l, CaseLabelPrefix):
-				// Ginkgo labels cannot hold '/': case IDs are spelled with '.' there (harness.Case).
-				c.ID = strings.ReplaceAll(strings.TrimPrefix(l, CaseLabelPrefix), ".", "/")
+				// Ginkgo labels cannot hold '/': case IDs are spelled with '.' there (caseid.Label).
+				c.ID, _, _ = caseid.FromLabel(l)
 			case c.ID == "" && strings.Contains(l, "/") && !keyedLabel.MatchString(l):
 				c.ID = l
 			}

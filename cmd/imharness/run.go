@@ -303,7 +303,7 @@ func list(w io.Writer, repo string, cat *catalogue.Catalogue, cases []catalogue.
 	for _, c := range cases {
 		fmt.Fprintf(w, "%-34s %s\n%-34s   seed %s\n", c.ID, c.Requirement, "", c.Seed)
 	}
-	items, err := catalogue.LoadItems(filepath.Join(repo, "..", "shared", "seeds", "items.tsv"))
+	items, err := catalogue.LoadItems(filepath.Join(repo, "fixtures", "seed-items.tsv"))
 	if err != nil {
 		fmt.Fprintf(w, "\n%d cases (seed items not found: %v)\n", len(cases), err)
 		return nil

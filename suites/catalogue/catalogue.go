@@ -1,5 +1,6 @@
 // Package catalogue reads the conformance catalogue (fixtures/catalogue.yaml): for every case ID,
-// the requirement it proves, the seed section it comes from and the seed items it covers.
+// the requirement it proves, the seed section it comes from and the seed items
+// (fixtures/seed-items.tsv) it covers; and checks it against the specs Ginkgo registers.
 package catalogue
 
 import (
@@ -12,6 +13,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/imharness/imharness/internal/caseid"
 )
 
 // Case is one catalogue entry.
@@ -42,8 +45,8 @@ func Load(file string) (*Catalogue, error) {
 	seen := map[string]bool{}
 	for i, k := range c.Cases {
 		switch {
-		case k.ID == "" || strings.Count(k.ID, "/") < 2:
-			return nil, fmt.Errorf("%s: case %d: id %q must look like tim/<area>/<name>", file, i+1, k.ID)
+		case caseid.Check(k.ID) != nil:
+			return nil, fmt.Errorf("%s: case %d: %w", file, i+1, caseid.Check(k.ID))
 		case seen[k.ID]:
 			return nil, fmt.Errorf("%s: case %s listed twice", file, k.ID)
 		case k.Requirement == "" || k.Seed == "":
@@ -82,12 +85,12 @@ func (c *Catalogue) Match(glob string) ([]Case, error) {
 	return out, nil
 }
 
-// Item is one testable item of the seeds (../shared/seeds/items.tsv).
+// Item is one testable item the seed documents name (a row of fixtures/seed-items.tsv).
 type Item struct {
 	Seed, Kind, Name, Note string
 }
 
-// LoadItems reads items.tsv.
+// LoadItems reads the seed-item list (tab-separated: seed, kind, item, note; one header line).
 func LoadItems(file string) ([]Item, error) {
 	f, err := os.Open(file)
 	if err != nil {
@@ -140,7 +143,7 @@ func (c *Catalogue) Unknown(items []Item) []string {
 	for _, k := range c.Cases {
 		for _, n := range k.Covers {
 			if !known[n] {
-				out = append(out, k.ID+": "+n)
+				out = append(out, fmt.Sprintf("%s covers %q", k.ID, n))
 			}
 		}
 	}

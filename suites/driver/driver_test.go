@@ -28,7 +28,7 @@ const (
 )
 
 // stub is a test double for the fake server: the least of the tim-js 2.x HTTP
-// protocol (shared/protocol/tim-js-2.md §0, §2.1–2.4) that gets one user to
+// protocol (login, profile, sync, long poll, sendmsg) that gets one user to
 // SDK_READY, sends C2C text, and delivers pushed long-poll events.
 type stub struct {
 	srv  *httptest.Server

@@ -19,11 +19,11 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/imharness/imharness/internal/caseid"
 	"github.com/imharness/imharness/mockserver"
 	"github.com/imharness/imharness/mockserver/state"
 	"github.com/imharness/imharness/mockserver/usersig"
 	"github.com/imharness/imharness/recorder"
-	"github.com/imharness/imharness/reports"
 	"github.com/imharness/imharness/suites/driver"
 )
 
@@ -272,16 +272,18 @@ func (u *User) Await(name string, match ...func(driver.Event) bool) driver.Event
 }
 
 // Case labels a spec with its stable case ID (tim/c2c/send-text). Ginkgo labels cannot hold '/',
-// so the label spells it with '.'; CaseID and the reports turn it back.
-func Case(id string) Labels { return Label(CaseLabelPrefix + strings.ReplaceAll(id, "/", ".")) }
+// so the label spells it with '.' (internal/caseid); CaseID and the reports turn it back, and the
+// catalogue check (suites/catalogue) refuses IDs that break the grammar.
+func Case(id string) Labels { return Label(caseid.Label(id)) }
 
 // CaseLabelPrefix marks a case-ID label among a spec's labels (the reports read the same).
-const CaseLabelPrefix = reports.CaseLabelPrefix
+const CaseLabelPrefix = caseid.LabelPrefix
 
 // CaseIDFromLabel turns a case label back into the case ID ("" when it is no case label).
 func CaseIDFromLabel(l string) string {
-	if !strings.HasPrefix(l, CaseLabelPrefix) {
+	id, ok, _ := caseid.FromLabel(l)
+	if !ok {
 		return ""
 	}
-	return strings.ReplaceAll(strings.TrimPrefix(l, CaseLabelPrefix), ".", "/")
+	return id
 }

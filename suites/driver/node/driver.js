@@ -38,7 +38,7 @@ if (!/^https?:\/\/[^/]+$/.test(cfg.server) || !(cfg.sdkAppID > 0)) {
   process.exit(2);
 }
 
-// --- browser shims (protocol/tim-js-2.md §5); all must exist before require(sdk). ---
+// --- browser shims: the SDK bundle expects a browser; all must exist before require(sdk). ---
 const XHR2 = require('xhr2');
 const TIM_HOST = /^https?:\/\/[a-z0-9.-]*\.tim\.qq\.com/i;
 class RewritingXHR extends XHR2 {
