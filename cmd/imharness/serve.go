@@ -3,11 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -84,6 +86,19 @@ func serve(ctx context.Context, f serveFlags, cmd *cobra.Command) error {
 			return &exitError{code: 2, err: fmt.Errorf("%s names its own tenant (sdkappid %d): drop --sdkappid and --secret", f.scenario, sc.Tenant.SDKAppID)}
 		}
 	}
+	out := &lockedWriter{w: cmd.OutOrStdout()}
+	if sc != nil {
+		start := time.Now()
+		// The timeline: pushes fire from timers and calls, so the writer is locked.
+		sc.Timeline = func(p scenario.PushStatus) {
+			res := "→ " + p.Result
+			if p.Error != "" {
+				res = "REFUSED: " + p.Error
+			}
+			fmt.Fprintf(out, "imharness: +%s push %d (%s, %s): %s %s\n",
+				time.Since(start).Round(time.Millisecond), p.Index, p.At, p.When, p.Action, res)
+		}
+	}
 	o := mockserver.Options{Addr: f.addr, Hold: f.hold, AdminToken: f.token}
 	if !f.quiet {
 		o.Logger = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
@@ -97,7 +112,6 @@ func serve(ctx context.Context, f serveFlags, cmd *cobra.Command) error {
 		_ = srv.Close() // stops the scenario's pending pushes
 		return err
 	}
-	out := cmd.OutOrStdout()
 	fmt.Fprintf(out, "imharness: serving %s (sdkappid %d)\n", srv.URL(), app.ID())
 	guard := ""
 	if f.token != "" {
@@ -138,4 +152,16 @@ func loopbackOnly(addr string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// lockedWriter serialises writes from the pushes' goroutines.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

@@ -39,6 +39,7 @@ type Run struct {
 // PushStatus is a scheduled push and what became of it.
 type PushStatus struct {
 	Index  int    `json:"index"`
+	At     string `json:"at,omitempty"` // file:line:col of the push's action
 	When   string `json:"when"`
 	Action string `json:"action"`
 	Fired  bool   `json:"fired"`
@@ -117,15 +118,26 @@ func (sc *Scenario) Apply(t Target) (*Run, error) {
 	}
 	r.status = make([]PushStatus, len(sc.Pushes))
 	for i, p := range sc.Pushes {
-		r.status[i] = PushStatus{Index: i, When: p.When(), Action: p.Action()}
+		r.status[i] = PushStatus{Index: i, At: p.at, When: p.When(), Action: p.Action()}
 	}
 	for i, p := range sc.Pushes {
+		if p.At != nil && p.At.D()+p.Delay.D() <= 0 {
+			// Due at load: a refusal refuses the scenario.
+			if err := r.fire(i, msgs); err != nil {
+				r.Stop()
+				for _, id := range r.faultIDs {
+					t.Faults.Remove(id)
+				}
+				return nil, err
+			}
+			continue
+		}
 		if p.At != nil {
-			r.later(p.At.D()+p.Delay.D(), func() { r.fire(i, msgs) })
+			r.later(p.At.D()+p.Delay.D(), func() { _ = r.fire(i, msgs) })
 			continue
 		}
 		cancel, err := t.Faults.Watch(p.After.match(), p.After.Nth, func() {
-			r.later(p.Delay.D(), func() { r.fire(i, msgs) })
+			r.later(p.Delay.D(), func() { _ = r.fire(i, msgs) })
 		})
 		if err != nil { // checked at parse time; kept for callers that build a Scenario by hand
 			r.Stop()
@@ -197,16 +209,45 @@ func (r *Run) later(d time.Duration, fn func()) {
 	r.mu.Unlock()
 }
 
-func (r *Run) fire(i int, msgs *messenger) {
-	res, err := r.sc.Pushes[i].do(r.app, msgs)
+// fire carries push i out and records what became of it; a refusal is an error positioned at the
+// push's action in the file.
+func (r *Run) fire(i int, msgs *messenger) error {
+	pu := r.sc.Pushes[i]
+	res, err := pu.do(r.app, msgs)
+	if err != nil {
+		err = &RunError{At: pu.at, Push: i, Action: pu.actionKey(), Err: err}
+	}
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	st := &r.status[i]
 	st.Fired, st.Result = true, res
 	if err != nil {
-		st.Error = err.Error()
+		st.Result, st.Error = "", err.Error()
 	}
+	out := *st
+	r.mu.Unlock()
+	if r.sc.Timeline != nil {
+		r.sc.Timeline(out)
+	}
+	return err
 }
+
+// RunError is a push the tenant refused (a member kicking the owner, a group that is gone…).
+type RunError struct {
+	At     string // file:line:col of the action ("" for a scenario built in Go)
+	Push   int
+	Action string
+	Err    error
+}
+
+func (e *RunError) Error() string {
+	at := ""
+	if e.At != "" {
+		at = e.At + ": "
+	}
+	return fmt.Sprintf("%spushes[%d].%s: refused: %v", at, e.Push, e.Action, e.Err)
+}
+
+func (e *RunError) Unwrap() error { return e.Err }
 
 // do carries out a push's action.
 func (pu Push) do(app *state.App, msgs *messenger) (string, error) {
@@ -228,7 +269,7 @@ func (pu Push) do(app *state.App, msgs *messenger) (string, error) {
 	case pu.Reclaim != nil:
 		return "reclaimed", reclaim(app, pu.Reclaim.Group)
 	}
-	return "", errors.New("no action")
+	return pu.Actions.do(app, msgs)
 }
 
 func applyClock(c *state.Clock, cl Clock) {
@@ -255,25 +296,27 @@ func newMessenger(seed uint64) *messenger {
 	return &messenger{rnd: rand.New(rand.NewPCG(seed, 0x6d657373616765)), seq: map[string]uint64{}}
 }
 
-func (g *messenger) send(app *state.App, m Message) error {
-	var body []state.Elem
-	if m.Text != "" {
-		c, _ := json.Marshal(map[string]string{"Text": m.Text})
-		body = []state.Elem{{Type: "TIMTextElem", Content: c}}
-	}
-	for _, e := range m.Body {
-		c, err := json.Marshal(e.MsgContent)
-		if err != nil {
-			return err
-		}
-		body = append(body, state.Elem{Type: e.MsgType, Content: c})
-	}
+func (g *messenger) nextSeq(from string) uint64 {
 	g.mu.Lock()
-	g.seq[m.From]++
-	seq, random := g.seq[m.From], g.rnd.Uint32()
-	g.mu.Unlock()
+	defer g.mu.Unlock()
+	g.seq[from]++
+	return g.seq[from]
+}
+
+func (g *messenger) random() uint32 {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.rnd.Uint32()
+}
+
+func (g *messenger) send(app *state.App, m Message) error {
+	body, err := elems(m.Text, m.Body)
+	if err != nil {
+		return err
+	}
+	seq, random := g.nextSeq(m.From), g.random()
 	// Instance 0 is no session: the message reaches every session of both users.
-	_, err := app.SendC2C(0, state.C2CMessage{From: m.From, To: m.To, Seq: seq, Random: random,
+	_, err = app.SendC2C(0, state.C2CMessage{From: m.From, To: m.To, Seq: seq, Random: random,
 		ClientTime: app.Now().Unix(), Body: body})
 	return err
 }

@@ -29,6 +29,7 @@ type Scenario struct {
 	File        string       `yaml:"-"`
 	Name        string       `yaml:"name"`
 	Description string       `yaml:"description"`
+	Proves      string       `yaml:"proves"` // what a spec loading the file proves (the fixture library)
 	Tenant      *Tenant      `yaml:"tenant"`
 	Seed        *uint64      `yaml:"seed"`
 	Clock       *Clock       `yaml:"clock"`
@@ -39,6 +40,9 @@ type Scenario struct {
 	Messages    []Message    `yaml:"messages"`
 	Faults      []fault.Rule `yaml:"faults"`
 	Pushes      []Push       `yaml:"pushes"`
+
+	// Timeline, when set, is told of each push as it fires (serve prints the run's timeline).
+	Timeline func(PushStatus) `yaml:"-"`
 }
 
 // Tenant names the SDKAppID and secret a scenario wants when it creates its own tenant.
@@ -120,7 +124,7 @@ type Elem struct {
 
 // Push is something the server does on its own at a step of the run: At (a delay from load) or
 // After (right after the Nth call selected by the step has been answered), plus Delay. Exactly one
-// action: Kick, Event, Message, Clock or Reclaim.
+// action: Kick, Event, Message, Clock, Reclaim or one of Actions (actions.go).
 type Push struct {
 	At    *fault.Duration `yaml:"at"`
 	After *Step           `yaml:"after"`
@@ -131,6 +135,9 @@ type Push struct {
 	Message *Message `yaml:"message"`
 	Clock   *Clock   `yaml:"clock"`
 	Reclaim *Reclaim `yaml:"reclaim"`
+	Actions `yaml:",inline"`
+
+	at string // file:line:col of the action, for errors while the scenario runs
 }
 
 // Step selects a protocol call, like a fault rule's match, and which one (Nth, default 1).
@@ -204,6 +211,12 @@ func Parse(file string, data []byte) (*Scenario, error) {
 	sc.File = file
 	if err := sc.check(); err != nil {
 		return nil, s.position(err)
+	}
+	for i := range sc.Pushes {
+		p := fmt.Sprintf("pushes[%d].%s", i, sc.Pushes[i].actionKey())
+		if k := s.keys[p]; k != nil {
+			sc.Pushes[i].at = fmt.Sprintf("%s:%d:%d", file, k.Line, k.Column)
+		}
 	}
 	return sc, nil
 }
@@ -441,18 +454,7 @@ func (m Message) check(p string, known func(string, string) error) error {
 	if err := firstErr(known(p+".from", m.From), known(p+".to", m.To)); err != nil {
 		return err
 	}
-	if (m.Text == "") == (len(m.Body) == 0) {
-		return errAt(p, "give either text or body")
-	}
-	for i, e := range m.Body {
-		if e.MsgType == "" {
-			return errAt(fmt.Sprintf("%s.body[%d].MsgType", p, i), "is required (TIMTextElem, TIMCustomElem…)")
-		}
-		if e.MsgContent == nil {
-			return errAt(fmt.Sprintf("%s.body[%d].MsgContent", p, i), "is required (a mapping)")
-		}
-	}
-	return nil
+	return checkBody(p, m.Text, m.Body)
 }
 
 func (pu Push) check(p string, known func(string, string) error) error {
@@ -512,10 +514,32 @@ func (pu Push) check(p string, known func(string, string) error) error {
 			return errAt(p+".reclaim.group", "is required")
 		}
 	}
+	actions = append(actions, pu.Actions.set()...)
 	if len(actions) != 1 {
-		return errAt(p, "give exactly one action (kick, event, message, clock or reclaim), got %d", len(actions))
+		return errAt(p, "give exactly one action (kick, event, message, clock, reclaim, %s), got %d",
+			strings.Join(actionKeys, ", "), len(actions))
 	}
-	return nil
+	return pu.Actions.check(p, known)
+}
+
+// actionKey is the key of the push's action in the file.
+func (pu Push) actionKey() string {
+	switch {
+	case pu.Kick != nil:
+		return "kick"
+	case pu.Event != nil:
+		return "event"
+	case pu.Message != nil:
+		return "message"
+	case pu.Clock != nil:
+		return "clock"
+	case pu.Reclaim != nil:
+		return "reclaim"
+	}
+	if k := pu.Actions.set(); len(k) == 1 {
+		return k[0]
+	}
+	return ""
 }
 
 // Action describes the push's action for listings.
@@ -531,6 +555,9 @@ func (pu Push) Action() string {
 		return "clock " + pu.Clock.String()
 	case pu.Reclaim != nil:
 		return "reclaim " + pu.Reclaim.Group
+	}
+	if d := pu.Actions.describe(); d != "" {
+		return d
 	}
 	return "nothing"
 }

@@ -109,7 +109,7 @@ func join(path, key string) string {
 
 type field struct {
 	name  string
-	index int
+	index []int
 }
 
 func fieldsOf(t reflect.Type) []field {
@@ -119,7 +119,14 @@ func fieldsOf(t reflect.Type) []field {
 		if !f.IsExported() {
 			continue
 		}
-		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if f.Anonymous && opts == "inline" && f.Type.Kind() == reflect.Struct {
+			// An inline struct's keys belong to the enclosing mapping.
+			for _, sub := range fieldsOf(f.Type) {
+				out = append(out, field{sub.name, append([]int{i}, sub.index...)})
+			}
+			continue
+		}
 		if name == "" {
 			name, _, _ = strings.Cut(f.Tag.Get("json"), ",")
 		}
@@ -129,7 +136,7 @@ func fieldsOf(t reflect.Type) []field {
 		if name == "" {
 			name = strings.ToLower(f.Name)
 		}
-		out = append(out, field{name, i})
+		out = append(out, field{name, []int{i}})
 	}
 	return out
 }
@@ -182,7 +189,7 @@ func (s *strict) decode(n *yaml.Node, v reflect.Value, path string) error {
 			}
 			seen[k.Value] = true
 			s.keys[kp] = k
-			if err := s.decode(val, v.Field(fields[j].index), kp); err != nil {
+			if err := s.decode(val, v.FieldByIndex(fields[j].index), kp); err != nil {
 				return err
 			}
 		}
