@@ -67,6 +67,7 @@ func New(o Options) *Server {
 	s.mux.Handle("/v4/", h)
 	s.mux.Handle("/v3/", h)
 	s.mux.Handle("/v1/", h)
+	s.mux.Handle("GET "+tim.FilesPath, adapter.Files())
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
 		_, _ = w.Write([]byte("ok\n"))

@@ -52,7 +52,9 @@ type App struct {
 	groups map[string]*group
 	gx     groupExtra // the rest of the group model (group.go)
 
-	closed bool
+	closed    bool
+	c2cNotify bool  // C2C messages reach the long poll as notifications only (SetC2CNotify)
+	files     files // uploads (files.go)
 }
 
 // NewApp creates a tenant.
@@ -103,6 +105,7 @@ type user struct {
 	profile map[string]any // Tag_Profile_* → value
 	friends map[string]*friend
 	black   map[string]time.Time
+	pendIn  map[string]*Pendency // friend requests to this user, by requester
 
 	mailbox  []*C2CMessage    // C2C messages to this user, in arrival order
 	synced   int              // mailbox entries already synced or pushed
@@ -130,7 +133,7 @@ type friend struct {
 
 func newUser(id, tinyID string, now time.Time) *user {
 	return &user{id: id, tinyID: tinyID, created: now, profile: map[string]any{},
-		friends: map[string]*friend{}, black: map[string]time.Time{}, readTime: map[string]int64{}, readUpTo: map[string]int{},
+		friends: map[string]*friend{}, black: map[string]time.Time{}, pendIn: map[string]*Pendency{}, readTime: map[string]int64{}, readUpTo: map[string]int{},
 		wake: make(chan struct{}), hidden: map[string]bool{}, convSet: map[string]bool{}}
 }
 

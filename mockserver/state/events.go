@@ -14,6 +14,8 @@ const (
 	EvReadReceipt                       // the peer read up to a time (Event 10 C2cReadedReceipt)
 	EvRaw                               // an adapter-specific event injected by a scenario
 	EvGroupRecall                       // group messages were recalled (Event 5 GroupWithdrawInfoArray)
+	EvFriend                            // a relationship-chain change (Event 7 FriendListMod)
+	EvProfile                           // a user's profile changed (Event 8 ProfileDataMod)
 )
 
 // Event is one item in a user's event queue. Seq numbers the user's queue from 1 (Tencent's
@@ -24,6 +26,9 @@ type Event struct {
 	// ExceptInstance, when non-zero, hides the event from that instance of the user (the sender's
 	// own session does not get its C2C message echoed back).
 	ExceptInstance int
+	// NotifyOnly (set by Poll in C2C-notify mode) asks the adapter to announce a C2C message
+	// instead of carrying it (Tencent Event 1 then getmsg, rather than Event 9).
+	NotifyOnly bool
 
 	C2C     *C2CMessage
 	Group   *GroupMessage
@@ -33,6 +38,8 @@ type Event struct {
 	Kick    *Kickout
 	Raw     *RawEvent
 	Recall  *GroupRecall
+	Friend  *FriendNotice
+	Profile *ProfileChange
 }
 
 // ReadReceipt says Reader read the conversation with the event's owner up to Time.
@@ -110,10 +117,15 @@ func (a *App) Poll(a2, longPollID string, after uint64, max int) (PollResult, <-
 		if e.ExceptInstance == s.Instance {
 			continue
 		}
-		out = append(out, e)
 		if e.Kind == EvC2CMessage && e.C2C != nil {
-			a.markSynced(u, e.C2C)
+			if a.c2cNotify && e.C2C.From != u.id {
+				// Event 1 only says "sync": the message stays for getmsg to fetch.
+				e.NotifyOnly = true
+			} else {
+				a.markSynced(u, e.C2C)
+			}
 		}
+		out = append(out, e)
 	}
 	return PollResult{Events: out}, u.wake, nil
 }
@@ -127,4 +139,13 @@ func (a *App) EventsOf(userID string) []Event {
 		return nil
 	}
 	return append([]Event(nil), u.events...)
+}
+
+// SetC2CNotify chooses how the long poll hands C2C messages over: inline (false, the default;
+// Tencent Event 9) or as a bare notification after which the client fetches them with its offline
+// sync (true; Event 1 + getmsg, which webim.js 1.x also speaks).
+func (a *App) SetC2CNotify(on bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.c2cNotify = on
 }

@@ -196,7 +196,8 @@ func (a *App) RecallGroupMessages(op, groupID string, seqs []uint64) ([]RecallRe
 }
 
 // SendCustomNotice sends notice 255 with content as UserDefinedField to every member, or to the
-// listed members only (non-members are skipped). Only root may.
+// listed members only (non-members are skipped). The owner and admins may, from their own
+// sessions (webim.js sendCustomGroupNotify, as the 1.3 manual shows it), and root (the REST API).
 func (a *App) SendCustomNotice(op, groupID string, to []string, content string) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -204,8 +205,8 @@ func (a *App) SendCustomNotice(op, groupID string, to []string, content string) 
 	if err != nil {
 		return err
 	}
-	if !a.isRoot(op) {
-		return errorf(CodeGroupNoPermission, "only the app administrator may send group system notifications")
+	if a.rank(g, op) < rankAdmin {
+		return errorf(CodeGroupNoPermission, "only the group owner, its admins or the app administrator may send group system notifications")
 	}
 	if content == "" {
 		return errorf(CodeGroupBadParam, "Content is missing")

@@ -111,7 +111,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write(encode(nil, fail(CodeInvalidPacket, "reading body: %v", err)))
 		return
 	}
-	_, _ = w.Write(h.Dispatch(r.Context(), cmd, timurl.Query(r.URL.RawQuery), body))
+	_, _ = w.Write(h.Dispatch(withHost(r.Context(), r.Host), cmd, timurl.Query(r.URL.RawQuery), body))
 }
 
 // Dispatch serves one command whatever carried it: HTTP here, a WebSocket frame's head (servcmd,

@@ -159,16 +159,19 @@ func longPolling(c *Call) (any, *Error) {
 	var req struct {
 		Cookie struct {
 			NoticeSeq     uint64
+			NotifySeq     uint64 // webim.js: the Event 1 watermark, kept apart from NoticeSeq
 			LongPollingId string
 		}
 	}
 	if e := c.decode(&req); e != nil {
 		return nil, e
 	}
+	// Both watermarks index the user's one event queue; the client is past the larger one.
+	after := max(req.Cookie.NoticeSeq, req.Cookie.NotifySeq)
 	hold := time.NewTimer(c.h.o.Hold)
 	defer hold.Stop()
 	for {
-		res, wake, err := c.App.Poll(c.Session.A2, req.Cookie.LongPollingId, req.Cookie.NoticeSeq, maxEventsPerPoll)
+		res, wake, err := c.App.Poll(c.Session.A2, req.Cookie.LongPollingId, after, maxEventsPerPoll)
 		if err != nil {
 			return nil, asError(err)
 		}

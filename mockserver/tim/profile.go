@@ -46,10 +46,12 @@ func portraitGetAll(c *Call) (any, *Error) {
 		want[t] = true
 	}
 	out := []userProfile{}
+	failed := []string{}
 	for _, id := range ids {
 		items, ok := c.App.Profile(id)
 		if !ok {
 			out = append(out, userProfile{To_Account: id, ResultCode: codeAccountNotFound, ResultInfo: "account not found", ProfileItem: []profileItem{}})
+			failed = append(failed, id)
 			continue
 		}
 		up := userProfile{To_Account: id, ProfileItem: []profileItem{}}
@@ -60,7 +62,12 @@ func portraitGetAll(c *Call) (any, *Error) {
 		}
 		out = append(out, up)
 	}
-	return map[string]any{"UserProfileItem": out}, nil
+	resp := map[string]any{"UserProfileItem": out}
+	if len(failed) > 0 {
+		// webim.js turns a non-empty Fail_Account into its own error 99999 (tim-js-sdk ignores it).
+		resp["Fail_Account"] = failed
+	}
+	return resp, nil
 }
 
 func portraitSet(c *Call) (any, *Error) {
@@ -75,7 +82,7 @@ func portraitSet(c *Call) (any, *Error) {
 		}
 		items = append(items, state.ProfileItem{Tag: it.Tag, Value: it.Value})
 	}
-	if err := c.App.SetProfile(c.Session.User, items); err != nil {
+	if err := c.App.SetProfileFrom(c.Session.Instance, c.Session.User, items); err != nil {
 		return nil, asError(err)
 	}
 	return nil, nil

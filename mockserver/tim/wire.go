@@ -79,6 +79,9 @@ func eventOut(e state.Event) (json.RawMessage, bool) {
 	var v any
 	switch e.Kind {
 	case state.EvC2CMessage:
+		if e.NotifyOnly {
+			return c2cNotifyOut(e), true
+		}
 		m := c2cOut(*e.C2C)
 		m.NoticeSeq = e.Seq
 		v = map[string]any{"Event": eventC2CMsg, "C2cMsgArray": []C2CMsg{m}}
@@ -100,6 +103,8 @@ func eventOut(e state.Event) (json.RawMessage, bool) {
 			return nil, false
 		}
 		return e.Raw.Body, true
+	case state.EvFriend, state.EvProfile:
+		return legacyEventOut(e)
 	default:
 		return groupEventOut(e)
 	}
