@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/imharness/imharness/internal/dur"
 	"github.com/imharness/imharness/mockserver/fault"
 	"github.com/imharness/imharness/mockserver/scenario"
 	"github.com/imharness/imharness/mockserver/state"
@@ -348,9 +349,9 @@ func (s *Server) adminClock(w http.ResponseWriter, r *http.Request, app *state.A
 	c := app.Clock()
 	if r.Method == http.MethodPost {
 		var req struct {
-			Advance  fault.Duration `json:"advance"`
-			Freeze   string         `json:"freeze"`
-			Unfreeze bool           `json:"unfreeze"`
+			Advance  dur.Duration `json:"advance"`
+			Freeze   string       `json:"freeze"`
+			Unfreeze bool         `json:"unfreeze"`
 		}
 		if !decodeJSON(w, r, &req) {
 			return

@@ -16,6 +16,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/imharness/imharness/internal/dur"
 	"github.com/imharness/imharness/mockserver"
 	"github.com/imharness/imharness/mockserver/fault"
 	"github.com/imharness/imharness/mockserver/scenario"
@@ -298,8 +299,8 @@ func TestFaultWaitsEndOnClose(t *testing.T) {
 	f.createApp(appID)
 	bob := f.login(appID, "bob")
 	lp := f.openLongPoll(bob)
-	srv.Faults(appID).Add(fault.Rule{Match: fault.Match{Command: "openim/getmsg"}, Delay: fault.Duration(time.Hour)})
-	srv.Faults(appID).Add(fault.Rule{Match: fault.Match{Command: "openim/longpolling"}, Hold: fault.Duration(time.Hour)})
+	srv.Faults(appID).Add(fault.Rule{Match: fault.Match{Command: "openim/getmsg"}, Delay: dur.Duration(time.Hour)})
+	srv.Faults(appID).Add(fault.Rule{Match: fault.Match{Command: "openim/longpolling"}, Hold: dur.Duration(time.Hour)})
 	var wg sync.WaitGroup
 	res := make([]answer, 2)
 	for i, c := range []struct{ cmd, body string }{{"openim/getmsg", `{}`},

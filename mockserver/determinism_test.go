@@ -30,7 +30,7 @@ func TestScenarioTrafficIsByteIdentical(t *testing.T) {
 	}
 	run := func() []recorder.Exchange {
 		rec := recorder.New()
-		srv := mockserver.New(mockserver.Options{Hold: 50 * time.Millisecond, Middleware: rec.Middleware, Annotate: recorder.Annotate})
+		srv := mockserver.New(mockserver.Options{Hold: 50 * time.Millisecond, Recorder: rec})
 		if err := srv.Start(context.Background()); err != nil {
 			t.Fatal(err)
 		}

@@ -10,24 +10,24 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
+	"github.com/imharness/imharness/mockserver/call"
 	"github.com/imharness/imharness/mockserver/fault"
 	"github.com/imharness/imharness/mockserver/scenario"
 	"github.com/imharness/imharness/mockserver/state"
 	"github.com/imharness/imharness/mockserver/tim"
+	"github.com/imharness/imharness/recorder"
 )
 
 // Options configures a Server. The zero value serves on a free loopback port.
 type Options struct {
 	Addr string        // listen address; default 127.0.0.1:0
 	Hold time.Duration // long-poll hold; default tim.DefaultHold
-	// Middleware wraps the protocol handlers (the recorder's capture goes here). The fault rules
-	// sit inside it, so transcripts show the injected answers.
-	Middleware func(http.Handler) http.Handler
-	// Annotate tells the middleware which tenant, user and connection a request belongs to.
-	Annotate func(ctx context.Context, app, user, conn string)
+	// Recorder gets every protocol call, whatever transport carried it (nil: none recorded).
+	Recorder *recorder.Recorder
 	// Logger gets one line per request when set.
 	Logger *slog.Logger
 	// AdminToken, when set, protects /admin/: every admin call needs "Authorization: Bearer <token>".
@@ -45,6 +45,9 @@ type Server struct {
 	faults map[int64]*fault.Rules    // per tenant, made with it
 	runs   map[int64][]*scenario.Run // scenarios applied to the tenant: they own pending pushes
 
+	tim        *tim.Handler
+	transports []fault.Transport // what carries Tencent IM calls here: a tenant's rules are checked against them
+
 	ln      net.Listener
 	srv     *http.Server
 	serveWG sync.WaitGroup
@@ -58,16 +61,13 @@ func New(o Options) *Server {
 	}
 	s := &Server{o: o, mux: http.NewServeMux(), done: make(chan struct{}), apps: map[int64]*state.App{},
 		faults: map[int64]*fault.Rules{}, runs: map[int64][]*scenario.Run{}}
-	adapter := tim.New(s, tim.Options{Hold: o.Hold, Annotate: o.Annotate, Done: s.done})
-	var h http.Handler = fault.Middleware(fault.Options{Lookup: s.tenant, Done: s.done, Annotate: o.Annotate})(adapter)
-	if o.Middleware != nil {
-		h = o.Middleware(h)
-	}
-	// Every method reaches the adapter, which answers in the protocol's own envelope.
-	s.mux.Handle("/v4/", h)
-	s.mux.Handle("/v3/", h)
-	s.mux.Handle("/v1/", h)
-	s.mux.Handle("GET "+tim.FilesPath, adapter.Files())
+	s.tim = tim.New(s, tim.Options{Hold: o.Hold, Done: s.done, Pipeline: s.Pipeline})
+	s.transports = []fault.Transport{tim.HTTPTransport}
+	// Every method reaches the HTTP transport, which answers in the protocol's own envelope.
+	s.mux.Handle("/v4/", s.tim)
+	s.mux.Handle("/v3/", s.tim)
+	s.mux.Handle("/v1/", s.tim)
+	s.mux.Handle("GET "+tim.FilesPath, s.tim.Files())
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
 		_, _ = w.Write([]byte("ok\n"))
@@ -76,7 +76,50 @@ func New(o Options) *Server {
 	return s
 }
 
-// tenant is the fault middleware's lookup.
+// Pipeline wraps a protocol's handler in the server's call pipeline (identify → scenario
+// triggers → record → faults, see package call), with the tenants' fault rules, the server's
+// recorder and its shutdown.
+func (s *Server) Pipeline(p call.Profile, h call.Handler) call.Handler {
+	return call.Pipeline(call.Options{Profile: p, Rules: s.rulesOf, Recorder: s.o.Recorder, Done: s.done}, h)
+}
+
+// TimCalls is the Tencent IM pipeline, for transports other than HTTP: decode a frame into a
+// call.Call (Protocol "tim") and hand it over.
+func (s *Server) TimCalls() call.Handler { return s.tim.Calls() }
+
+// AddTransport declares one more transport carrying Tencent IM calls: rules added to tenants from
+// now on are checked against what it can do. Call it before adding tenants.
+func (s *Server) AddTransport(t fault.Transport) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.transports = append(s.transports, t)
+}
+
+func (s *Server) rulesOf(c *call.Call) *fault.Rules {
+	if c.App == nil {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.apps[c.App.ID()] != c.App {
+		return nil
+	}
+	return s.faults[c.App.ID()]
+}
+
+// FaultOptions is how a Tencent IM tenant's fault rules are checked: the protocol's command
+// naming and the abilities of the transports mounted.
+func (s *Server) FaultOptions() fault.Options {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.faultOptions()
+}
+
+func (s *Server) faultOptions() fault.Options {
+	return fault.Options{Profile: tim.FaultProfile, Transports: slices.Clone(s.transports)}
+}
+
+// tenant finds a tenant and its rules.
 func (s *Server) tenant(id int64) (*state.App, *fault.Rules) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -163,7 +206,7 @@ func (s *Server) AddApp(o state.Options) (*state.App, error) {
 	}
 	a := state.NewApp(o)
 	s.apps[o.SDKAppID] = a
-	s.faults[o.SDKAppID] = fault.NewRules()
+	s.faults[o.SDKAppID] = fault.NewRules(s.faultOptions())
 	return a, nil
 }
 

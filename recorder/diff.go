@@ -77,6 +77,7 @@ func (c *diffConfig) prepare(exs []Exchange) ([]Exchange, error) {
 	n.PerCommand = c.perCommand
 	kept := make([]Exchange, 0, len(exs))
 	for _, e := range exs {
+		e = e.Upgraded()
 		if c.skip(e) {
 			continue
 		}
@@ -99,7 +100,7 @@ func (c *diffConfig) skip(e Exchange) bool {
 
 // IsIdlePoll says whether e is a long poll that returned no events.
 func IsIdlePoll(e Exchange) bool {
-	if e.Kind != KindHTTP || e.Command != "openim/longpolling" || len(e.Response) == 0 {
+	if e.Kind != KindCall || e.Command != "openim/longpolling" || len(e.Response) == 0 {
 		return false
 	}
 	var rsp map[string]json.RawMessage
@@ -285,21 +286,22 @@ func (c *diffConfig) streams(exs []Exchange) map[string][]Exchange {
 
 // view is the part of an exchange that is compared.
 type view struct {
-	Kind     string
-	Command  string
-	Method   string
-	Path     string
-	Status   int
-	App      string
-	User     string
-	Query    map[string]string
-	Request  any
-	Response any
-	Note     string
+	Kind      string
+	Transport string
+	Command   string
+	Method    string
+	Path      string
+	Status    int
+	App       string
+	User      string
+	Query     map[string]string
+	Request   any
+	Response  any
+	Note      string
 }
 
 func viewOf(e Exchange) view {
-	return view{Kind: e.Kind, Command: e.Command, Method: e.Method, Path: e.Path, Status: e.Status,
+	return view{Kind: e.Kind, Transport: e.Transport, Command: e.Command, Method: e.Method, Path: e.Path, Status: e.Status,
 		App: e.App, User: e.User, Query: nilIfEmpty(e.Query), Request: decodeBody(e.Request),
 		Response: decodeBody(e.Response), Note: e.Note}
 }

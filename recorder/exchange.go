@@ -23,23 +23,27 @@ import (
 
 // Kinds of Exchange.
 const (
-	KindHTTP = "http" // a request and its response
-	KindPush = "push" // a server-initiated frame (e.g. a socket.io event)
+	KindCall = "call" // a request and its answer, whatever transport carried it (Transport says which)
+	KindPush = "push" // a server-initiated message (an event frame), whatever transport carried it
+	// KindHTTP is how version 1 transcripts named a call carried by HTTP; reading one turns it
+	// into KindCall with Transport "http".
+	KindHTTP = "http"
 	KindNote = "note" // a marker in the transcript (e.g. a test step)
 )
 
 // Exchange is one line of a transcript.
 type Exchange struct {
-	Seq        int               `json:"seq"`              // order the exchange started in, across the whole transcript
-	Conn       string            `json:"conn"`             // logical connection: the client instance ("alice#1"); ordering is per Conn
-	App        string            `json:"app,omitempty"`    // sdkappid (tenant)
-	User       string            `json:"user,omitempty"`   // account the exchange belongs to
-	Kind       string            `json:"kind"`             // KindHTTP, KindPush or KindNote
-	Command    string            `json:"command"`          // "openim/sendmsg" (service/cmd, without the version)
-	Method     string            `json:"method,omitempty"` // HTTP method
-	Path       string            `json:"path,omitempty"`   // URL path ("/v4/openim/sendmsg")
-	Query      map[string]string `json:"query,omitempty"`  // raw query, '+' kept (the SDK does not URL-encode)
-	Status     int               `json:"status,omitempty"` // HTTP status
+	Seq        int               `json:"seq"`                 // order the exchange started in, across the whole transcript
+	Conn       string            `json:"conn"`                // logical connection: the client instance ("alice#1"); ordering is per Conn
+	App        string            `json:"app,omitempty"`       // sdkappid (tenant)
+	User       string            `json:"user,omitempty"`      // account the exchange belongs to
+	Kind       string            `json:"kind"`                // KindCall, KindPush or KindNote
+	Transport  string            `json:"transport,omitempty"` // what carried it: "http", "ws", …
+	Command    string            `json:"command"`             // "openim/sendmsg" (service/cmd, without the version)
+	Method     string            `json:"method,omitempty"`    // HTTP method
+	Path       string            `json:"path,omitempty"`      // URL path ("/v4/openim/sendmsg")
+	Query      map[string]string `json:"query,omitempty"`     // raw query, '+' kept (the SDK does not URL-encode)
+	Status     int               `json:"status,omitempty"`    // HTTP status
 	Request    json.RawMessage   `json:"request,omitempty"`
 	Response   json.RawMessage   `json:"response,omitempty"`
 	Start      time.Time         `json:"start,omitzero"`
@@ -47,8 +51,33 @@ type Exchange struct {
 	Note       string            `json:"note,omitempty"`
 }
 
-// WriteJSONL writes the exchanges as JSON lines.
+// Version is the transcript format this package writes. Version 2 starts with a header line
+// {"version":2}, names calls kind "call" with the transport that carried them and pushes kind
+// "push". Version 1 (no header; calls were kind "http") still loads: its calls get Transport "http".
+const Version = 2
+
+// Header is the first line of a version 2 transcript.
+type Header struct {
+	Version int `json:"version"`
+}
+
+// WriteHeader writes the header line (WriteJSONL writes it itself; this is for logs written an
+// exchange at a time with WriteExchanges).
+func WriteHeader(w io.Writer) error {
+	_, err := fmt.Fprintf(w, "{\"version\":%d}\n", Version)
+	return err
+}
+
+// WriteJSONL writes a transcript: the header line, then the exchanges as JSON lines.
 func WriteJSONL(w io.Writer, exs []Exchange) error {
+	if err := WriteHeader(w); err != nil {
+		return err
+	}
+	return WriteExchanges(w, exs)
+}
+
+// WriteExchanges writes exchanges as JSON lines, without the header.
+func WriteExchanges(w io.Writer, exs []Exchange) error {
 	bw := bufio.NewWriter(w)
 	enc := json.NewEncoder(bw)
 	enc.SetEscapeHTML(false)
@@ -60,23 +89,53 @@ func WriteJSONL(w io.Writer, exs []Exchange) error {
 	return bw.Flush()
 }
 
-// ReadJSONL reads a transcript written by WriteJSONL. Blank lines are skipped; errors name the line.
+// ReadJSONL reads a transcript written by WriteJSONL, of this version or an older one (see
+// Version); exchanges come back in the current form. Blank lines are skipped; errors name the line.
 func ReadJSONL(r io.Reader) ([]Exchange, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64<<10), 64<<20)
 	var out []Exchange
+	version, first := 1, true
 	for line := 1; sc.Scan(); line++ {
 		b := bytes.TrimSpace(sc.Bytes())
 		if len(b) == 0 {
 			continue
 		}
+		if first {
+			first = false
+			var h struct {
+				Version *int `json:"version"`
+			}
+			if json.Unmarshal(b, &h) == nil && h.Version != nil {
+				if *h.Version < 1 || *h.Version > Version {
+					return nil, fmt.Errorf("line %d: transcript format version %d; this imharness reads versions 1 to %d", line, *h.Version, Version)
+				}
+				version = *h.Version
+				continue
+			}
+		}
 		var e Exchange
 		if err := json.Unmarshal(b, &e); err != nil {
 			return out, fmt.Errorf("line %d: %w", line, err)
 		}
+		if version == 1 {
+			e = e.Upgraded()
+		}
 		out = append(out, e)
 	}
 	return out, sc.Err()
+}
+
+// Upgraded is e in the current form: a version 1 call (kind "http") becomes kind "call" carried
+// by "http".
+func (e Exchange) Upgraded() Exchange {
+	if e.Kind == KindHTTP {
+		e.Kind = KindCall
+		if e.Transport == "" {
+			e.Transport = "http"
+		}
+	}
+	return e
 }
 
 // Load reads a transcript file.

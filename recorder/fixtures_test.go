@@ -28,7 +28,7 @@ var t0 = time.Date(2026, 11, 24, 4, 51, 0, 0, time.UTC)
 
 func x(seq int, conn, cmd, query, req, rsp string) Exchange {
 	user, _, _ := strings.Cut(conn, "#")
-	e := Exchange{Seq: seq, Conn: conn, App: app, User: user, Kind: KindHTTP, Command: cmd, Method: "POST",
+	e := Exchange{Seq: seq, Conn: conn, App: app, User: user, Kind: KindCall, Transport: "http", Command: cmd, Method: "POST",
 		Path: "/v4/" + cmd, Query: ParseQuery(query), Status: 200, Start: t0.Add(time.Duration(seq) * 37 * time.Millisecond),
 		DurationMS: float64(seq%7) + 0.25}
 	if req != "" {

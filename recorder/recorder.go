@@ -86,6 +86,38 @@ func (r *Recorder) finish(e Exchange, gen int) {
 	}
 }
 
+// Pending is an exchange under way: Begin took its Seq when the call arrived, End stores it.
+type Pending struct {
+	r        *Recorder
+	seq, gen int
+	start    time.Time
+}
+
+// Begin starts an exchange now, so a call that is held (a long poll) keeps the place it arrived in.
+func (r *Recorder) Begin() *Pending {
+	seq, gen := r.begin()
+	return &Pending{r: r, seq: seq, gen: gen, start: r.now()}
+}
+
+// End stores the exchange with the Pending's Seq, Start and duration (dropped if Reset ran since
+// Begin). A Conn left empty is the User.
+func (p *Pending) End(e Exchange) {
+	e.Seq, e.Start = p.seq, p.start
+	e.DurationMS = float64(p.r.now().Sub(p.start).Microseconds()) / 1000
+	if e.Conn == "" {
+		e.Conn = e.User
+	}
+	p.r.finish(e.Clone(), p.gen)
+}
+
+// Capture turns a body into its transcript form, cut at the recorder's capture limit.
+func (r *Recorder) Capture(b []byte) json.RawMessage {
+	if len(b) > r.maxBody {
+		return Body(b[:r.maxBody], true)
+	}
+	return Body(b, false)
+}
+
 // Add appends an exchange built elsewhere (e.g. a socket transport). A zero Seq gets the next
 // number and a zero Start gets the current time. It returns the exchange as stored.
 func (r *Recorder) Add(e Exchange) Exchange {
@@ -211,7 +243,7 @@ func (r *Recorder) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		seq, gen := r.begin()
 		start := r.now()
-		e := Exchange{Seq: seq, Kind: KindHTTP, Method: req.Method, Path: req.URL.Path,
+		e := Exchange{Seq: seq, Kind: KindCall, Transport: "http", Method: req.Method, Path: req.URL.Path,
 			Command: CommandOf(req.URL.Path), Query: ParseQuery(req.URL.RawQuery), Start: start}
 
 		if req.Body != nil && req.Body != http.NoBody {

@@ -35,8 +35,11 @@ func TestJSONLRoundTrip(t *testing.T) {
 	if err := WriteJSONL(&buf, in); err != nil {
 		t.Fatal(err)
 	}
-	if n := strings.Count(buf.String(), "\n"); n != len(in) {
-		t.Fatalf("%d lines for %d exchanges", n, len(in))
+	if n := strings.Count(buf.String(), "\n"); n != len(in)+1 {
+		t.Fatalf("%d lines for a header and %d exchanges", n, len(in))
+	}
+	if !strings.HasPrefix(buf.String(), `{"version":2}`+"\n") {
+		t.Errorf("no version header:\n%s", buf.String())
 	}
 	if !strings.Contains(buf.String(), `"request":"table=timwebii&x=<1>"`) {
 		t.Errorf("text body not kept as a JSON string:\n%s", buf.String())
@@ -128,12 +131,37 @@ func TestMiddlewareBodyReachesNextIntact(t *testing.T) {
 	}
 }
 
+// Version 1 transcripts (no header, calls of kind "http") load as calls carried by HTTP; a
+// version this package does not know is refused.
+func TestReadsVersion1AndRefusesUnknownVersions(t *testing.T) {
+	t.Parallel()
+	v1 := `{"seq":1,"conn":"alice","kind":"http","command":"openim/login","method":"POST","status":200}
+{"seq":2,"conn":"alice","kind":"note","command":"","note":"step"}
+`
+	got, err := ReadJSONL(strings.NewReader(v1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Exchange{{Seq: 1, Conn: "alice", Kind: KindCall, Transport: "http", Command: "openim/login", Method: "POST", Status: 200},
+		{Seq: 2, Conn: "alice", Kind: KindNote, Note: "step"}}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("(-want +got):\n%s", d)
+	}
+	v2 := `{"version":2}` + "\n" + `{"seq":1,"conn":"c","kind":"push","transport":"ws","command":"x"}` + "\n"
+	if got, err := ReadJSONL(strings.NewReader(v2)); err != nil || len(got) != 1 || got[0].Kind != KindPush || got[0].Transport != "ws" {
+		t.Errorf("v2: %v %+v", err, got)
+	}
+	if _, err := ReadJSONL(strings.NewReader(`{"version":3}` + "\n")); err == nil || !strings.Contains(err.Error(), "version 3") {
+		t.Errorf("version 3: %v", err)
+	}
+}
+
 func TestMiddlewareDerivesWhenNotAnnotated(t *testing.T) {
 	t.Parallel()
 	rec := New()
 	post(rec.Middleware(echo), "/v4/openim/login?websdkappid=537048168&identifier=alice&usersig=abc&sdkappid=1400000001&reqtime=1.5", `{"State":"Online"}`)
 	e := rec.Exchanges(nil)[0]
-	want := Exchange{Seq: 1, Conn: "alice", App: "1400000001", User: "alice", Kind: KindHTTP, Command: "openim/login",
+	want := Exchange{Seq: 1, Conn: "alice", App: "1400000001", User: "alice", Kind: KindCall, Transport: "http", Command: "openim/login",
 		Method: "POST", Path: "/v4/openim/login", Status: 200, Request: json.RawMessage(`{"State":"Online"}`),
 		Query: map[string]string{"websdkappid": "537048168", "identifier": "alice", "usersig": "abc", "sdkappid": "1400000001", "reqtime": "1.5"}}
 	if d := cmp.Diff(want, e, cmpopts.IgnoreFields(Exchange{}, "Start", "DurationMS", "Response")); d != "" {

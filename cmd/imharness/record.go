@@ -131,6 +131,10 @@ func openLiveLog(path string, log io.Writer) (*liveLog, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := recorder.WriteHeader(f); err != nil {
+		_ = f.Close()
+		return nil, err
+	}
 	return &liveLog{f: f, log: log}, nil
 }
 
@@ -142,7 +146,7 @@ func (l *liveLog) add(e recorder.Exchange) {
 	}
 	fmt.Fprintf(l.log, "%s %s %s %d\n", e.Conn, e.Method, e.Command, e.Status)
 	if l.err == nil {
-		l.err = recorder.WriteJSONL(l.f, []recorder.Exchange{e})
+		l.err = recorder.WriteExchanges(l.f, []recorder.Exchange{e})
 	}
 }
 

@@ -3,6 +3,7 @@
 package timurl
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 )
@@ -64,4 +65,15 @@ func unhex(c byte) byte {
 	default:
 		return c - 'A' + 10
 	}
+}
+
+// CheckCommand checks the shape of a command name as fault rules and scenarios write it:
+// "service/cmd", or "service/*" for a whole service.
+func CheckCommand(cmd string) error {
+	svc, c, ok := strings.Cut(cmd, "/")
+	if !ok || svc == "" || c == "" || strings.Contains(c, "/") || strings.ContainsAny(cmd, " ?&") ||
+		(strings.Contains(c, "*") && c != "*") {
+		return fmt.Errorf("want service/cmd (e.g. openim/sendmsg) or service/*, got %q", cmd)
+	}
+	return nil
 }

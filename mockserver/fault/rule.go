@@ -1,29 +1,35 @@
-// Package fault makes protocol calls misbehave on purpose: per-tenant rules, held as data, that
-// an HTTP middleware in front of the protocol adapter applies before the handler runs (reply with
-// an error code, delay, hold past the client's timeout, drop the connection, answer a non-200
-// status, a garbage or truncated body). The same middleware lets a scenario watch for "the Nth
-// call of a command" to schedule pushes.
+// Package fault makes protocol calls misbehave on purpose: per-tenant rules, held as data, and the
+// engine that matches calls against them. It knows no wire format and no transport: the call
+// pipeline (mockserver/call) consults the rules for every call whatever carried it and carries out
+// the call-level actions (reply with an error code, delay, hold), and each transport carries out
+// the actions only it can (drop the connection, a non-200 status, a garbage or truncated body).
+// Watches let a scenario act after "the Nth call of a command" to schedule pushes.
 package fault
 
 import (
 	"fmt"
 	"strings"
-	"time"
+
+	"github.com/imharness/imharness/internal/dur"
 )
 
 // Match selects the calls a rule applies to. Empty fields match anything.
 type Match struct {
-	// Command is "service/cmd" as in the URL (openim/sendmsg), or "service/*" for a whole service.
+	// Command is the protocol's command name (openim/sendmsg for Tencent IM); a trailing "*"
+	// selects every command with that prefix ("openim/*"). The protocol's profile checks its shape.
 	Command string `json:"command,omitempty"`
 	// User is the calling account: the query's identifier, or the session named by tinyid+a2.
 	User string `json:"user,omitempty"`
-	// Group is the GroupId in the request body (or one of GroupIdList).
+	// Group is a group the call is about (for Tencent IM: GroupId, ToGroupId or one of GroupIdList).
 	Group string `json:"group,omitempty"`
+	// Transport restricts the rule to calls one transport carries ("http"); a rule with an action
+	// only some transports can carry out must name one of them when others are mounted.
+	Transport string `json:"transport,omitempty"`
 }
 
 func (m Match) String() string {
 	var parts []string
-	for _, p := range [][2]string{{"command", m.Command}, {"user", m.User}, {"group", m.Group}} {
+	for _, p := range [][2]string{{"command", m.Command}, {"user", m.User}, {"group", m.Group}, {"transport", m.Transport}} {
 		if p[1] != "" {
 			parts = append(parts, p[0]+"="+p[1])
 		}
@@ -34,31 +40,39 @@ func (m Match) String() string {
 	return strings.Join(parts, " ")
 }
 
-func (m Match) validate() *FieldError {
+// validate checks the match against the protocol's command naming (nil: any command text).
+func (m Match) validate(commands func(string) error) *FieldError {
 	if m.Command == "" {
 		return nil
 	}
-	svc, cmd, ok := strings.Cut(m.Command, "/")
-	if !ok || svc == "" || cmd == "" || strings.Contains(cmd, "/") || strings.ContainsAny(m.Command, " ?&") {
-		return &FieldError{"match.command", fmt.Sprintf("want service/cmd (e.g. openim/sendmsg) or service/*, got %q", m.Command)}
+	if strings.ContainsAny(m.Command, " ?&#") || strings.Contains(strings.TrimSuffix(m.Command, "*"), "*") {
+		return &FieldError{"match.command", fmt.Sprintf("want a command name, or a prefix ending in *, got %q", m.Command)}
+	}
+	if commands != nil {
+		if err := commands(m.Command); err != nil {
+			return &FieldError{"match.command", err.Error()}
+		}
 	}
 	return nil
 }
 
-func (m Match) matches(c Call) bool {
+func (m Match) matches(c Target) bool {
 	switch {
 	case m.Command != "" && m.Command != c.Command &&
-		!(strings.HasSuffix(m.Command, "/*") && strings.HasPrefix(c.Command, strings.TrimSuffix(m.Command, "*"))):
+		!(strings.HasSuffix(m.Command, "*") && strings.HasPrefix(c.Command, strings.TrimSuffix(m.Command, "*"))):
 		return false
 	case m.User != "" && m.User != c.User:
 		return false
 	case m.Group != "" && !c.hasGroup(m.Group):
 		return false
+	case m.Transport != "" && m.Transport != c.Transport:
+		return false
 	}
 	return true
 }
 
-// Reply is a protocol envelope answered with HTTP 200 instead of calling the handler.
+// Reply is an answer in the protocol's own envelope (an error code and text) given instead of
+// calling the handler; the protocol's profile writes the envelope.
 type Reply struct {
 	ErrorCode int    `json:"ErrorCode"`
 	ErrorInfo string `json:"ErrorInfo,omitempty"`
@@ -79,13 +93,13 @@ type Rule struct {
 	Every int    `json:"every,omitempty"`
 	Count int    `json:"count,omitempty"`
 
-	Reply    *Reply   `json:"reply,omitempty"`    // answer this envelope (HTTP 200 unless Status)
-	Delay    Duration `json:"delay,omitempty"`    // wait before acting (or before the handler)
-	Hold     Duration `json:"hold,omitempty"`     // wait without answering, then drop the connection
-	Drop     bool     `json:"drop,omitempty"`     // close the connection without an answer
-	Status   int      `json:"status,omitempty"`   // answer this HTTP status
-	Body     *string  `json:"body,omitempty"`     // answer these bytes verbatim (not JSON, say)
-	Truncate bool     `json:"truncate,omitempty"` // run the handler, answer the first half of its body
+	Reply    *Reply       `json:"reply,omitempty"`    // answer this envelope (HTTP 200 unless Status)
+	Delay    dur.Duration `json:"delay,omitempty"`    // wait before acting (or before the handler)
+	Hold     dur.Duration `json:"hold,omitempty"`     // wait without answering, then drop the connection
+	Drop     bool         `json:"drop,omitempty"`     // close the connection without an answer
+	Status   int          `json:"status,omitempty"`   // answer this HTTP status
+	Body     *string      `json:"body,omitempty"`     // answer these bytes verbatim (not JSON, say)
+	Truncate bool         `json:"truncate,omitempty"` // run the handler, answer the first half of its body
 }
 
 // FieldError is a bad field of a rule, named by its path in the rule ("reply.ErrorCode").
@@ -96,9 +110,12 @@ type FieldError struct {
 
 func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
 
-// Validate checks the rule's fields; the error is a *FieldError.
-func (r Rule) Validate() error {
-	if e := r.Match.validate(); e != nil {
+// Validate checks the rule's fields; the error is a *FieldError. The command is checked only for
+// its generic shape: Profile.Validate also applies the protocol's command naming.
+func (r Rule) Validate() error { return r.validate(nil) }
+
+func (r Rule) validate(commands func(string) error) error {
+	if e := r.Match.validate(commands); e != nil {
 		return e
 	}
 	for _, n := range []struct {
@@ -151,6 +168,34 @@ func (r Rule) Validate() error {
 	return nil
 }
 
+// TransportActions lists the rule's actions that the transport carries out rather than the call
+// pipeline: drop (a hold ends in one), status, body and truncate. Reply and delay are the
+// pipeline's own, the same on every transport.
+func (r Rule) TransportActions() []string {
+	var out []string
+	if r.Drop || r.Hold > 0 {
+		out = append(out, ActionDrop)
+	}
+	if r.Status != 0 {
+		out = append(out, ActionStatus)
+	}
+	if r.Body != nil {
+		out = append(out, ActionBody)
+	}
+	if r.Truncate {
+		out = append(out, ActionTruncate)
+	}
+	return out
+}
+
+// Transport-only actions (see Rule.TransportActions and Transport).
+const (
+	ActionDrop     = "drop"
+	ActionStatus   = "status"
+	ActionBody     = "body"
+	ActionTruncate = "truncate"
+)
+
 // due reports whether the k-th selected call gets the action, given how often it already acted.
 func (r Rule) due(k, hits int) bool {
 	every := max(r.Every, 1)
@@ -162,25 +207,4 @@ func (r Rule) due(k, hits int) bool {
 		return false
 	}
 	return r.Count == 0 || hits < r.Count
-}
-
-// Duration is a time.Duration written as Go duration text ("2s", "1m30s") in JSON and YAML.
-type Duration time.Duration
-
-// D is the value as a time.Duration.
-func (d Duration) D() time.Duration { return time.Duration(d) }
-
-func (d Duration) String() string { return time.Duration(d).String() }
-
-// MarshalText writes "2s".
-func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
-
-// UnmarshalText reads Go duration text.
-func (d *Duration) UnmarshalText(b []byte) error {
-	v, err := time.ParseDuration(strings.TrimSpace(string(b)))
-	if err != nil {
-		return fmt.Errorf("invalid duration %q: want Go duration text such as 500ms, 2s, 10m, 1h30m", string(b))
-	}
-	*d = Duration(v)
-	return nil
 }

@@ -7,14 +7,37 @@ import (
 	"sync"
 )
 
-// Call is what the middleware knows about a protocol request when it consults the rules.
-type Call struct {
-	Command string   // "openim/sendmsg"
-	User    string   // "" when the request names no account (or a dead session)
-	Groups  []string // GroupId / GroupIdList of the body
+// Target is what the call pipeline knows about a call when it consults the rules.
+type Target struct {
+	Command   string   // the protocol's command name: "openim/sendmsg"
+	User      string   // "" when the call names no account (or a dead session)
+	Groups    []string // the groups the call is about (only filled when WantsGroup)
+	Transport string   // what carried the call: "http", "ws", …
 }
 
-func (c Call) hasGroup(g string) bool { return slices.Contains(c.Groups, g) }
+func (c Target) hasGroup(g string) bool { return slices.Contains(c.Groups, g) }
+
+// Profile is what a protocol tells the rules: how its commands are named.
+type Profile struct {
+	// Commands checks a match's command (without a trailing "*"-prefix it is a full name); its
+	// error text says what the protocol's names look like. Nil accepts any name.
+	Commands func(command string) error
+}
+
+// Transport says which transport-only actions (ActionDrop, ActionStatus, ActionBody,
+// ActionTruncate) one transport can carry out.
+type Transport struct {
+	Name    string
+	Actions []string
+}
+
+// Options configure a tenant's Rules.
+type Options struct {
+	Profile Profile
+	// Transports are the transports that can carry the tenant's calls. A rule is refused when one
+	// of those its match selects cannot carry out one of its actions. None: no check.
+	Transports []Transport
+}
 
 // Entry is a rule as listed: the rule, how many calls it selected and how often it acted.
 type Entry struct {
@@ -26,6 +49,7 @@ type Entry struct {
 // Rules is one tenant's fault rules and call watches. It has its own lock, never held while
 // calling out (the state, watch callbacks), so it nests under nothing.
 type Rules struct {
+	o         Options
 	mu        sync.Mutex
 	entries   []*Entry
 	watches   []*watch
@@ -41,12 +65,53 @@ type watch struct {
 }
 
 // NewRules returns an empty rule set.
-func NewRules() *Rules { return &Rules{} }
+func NewRules(o Options) *Rules { return &Rules{o: o} }
+
+// Check validates a rule against the protocol's command naming and the transports' abilities,
+// without adding it; the error is a *FieldError.
+func (s *Rules) Check(r Rule) error { return s.o.Check(r) }
+
+// Check validates a rule against the protocol's command naming and the transports' abilities.
+func (o Options) Check(r Rule) error {
+	if err := r.validate(o.Profile.Commands); err != nil {
+		return err
+	}
+	if r.Match.Transport != "" && len(o.Transports) > 0 &&
+		!slices.ContainsFunc(o.Transports, func(t Transport) bool { return t.Name == r.Match.Transport }) {
+		var names []string
+		for _, t := range o.Transports {
+			names = append(names, t.Name)
+		}
+		return &FieldError{"match.transport", fmt.Sprintf("no transport %q here (there are: %s)", r.Match.Transport, strings.Join(names, ", "))}
+	}
+	for _, t := range o.Transports {
+		if r.Match.Transport != "" && r.Match.Transport != t.Name {
+			continue
+		}
+		for _, a := range r.TransportActions() {
+			if !slices.Contains(t.Actions, a) {
+				field := a
+				if a == ActionDrop && !r.Drop {
+					field = "hold"
+				}
+				return &FieldError{field, fmt.Sprintf("the %s transport cannot %s; restrict the rule to a transport that can with match.transport", t.Name, actionText[a])}
+			}
+		}
+	}
+	return nil
+}
+
+var actionText = map[string]string{
+	ActionDrop:     "drop a call's connection",
+	ActionStatus:   "answer a status code",
+	ActionBody:     "answer arbitrary bytes",
+	ActionTruncate: "answer a truncated reply",
+}
 
 // Add validates and appends a rule; it answers the rule's ID (the given one, or "f1", "f2"…).
 // Rules are consulted in the order they were added.
 func (s *Rules) Add(r Rule) (string, error) {
-	if err := r.Validate(); err != nil {
+	if err := s.Check(r); err != nil {
 		return "", err
 	}
 	s.mu.Lock()
@@ -125,7 +190,7 @@ func (s *Rules) Get(id string) (Entry, bool) {
 // means 1), in that request's goroutine and before its answer is flushed, so the effect is in
 // place before the client can send anything else. The returned func cancels the watch.
 func (s *Rules) Watch(m Match, nth int, fn func()) (cancel func(), err error) {
-	if e := m.validate(); e != nil {
+	if e := m.validate(s.o.Profile.Commands); e != nil {
 		return nil, e
 	}
 	w := &watch{match: m, nth: max(nth, 1), fn: fn}
@@ -141,22 +206,24 @@ func (s *Rules) Watch(m Match, nth int, fn func()) (cancel func(), err error) {
 	}, nil
 }
 
-// idle reports whether there is nothing to consult, so the middleware can step aside.
-func (s *Rules) idle() bool {
+// Idle reports whether there is nothing to consult, so the pipeline can step aside.
+func (s *Rules) Idle() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.entries) == 0 && len(s.watches) == 0
 }
 
-func (s *Rules) wantsGroup() bool {
+// WantsGroup reports whether some rule or watch matches on a group, so the pipeline must work out
+// which groups a call is about.
+func (s *Rules) WantsGroup() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.needGroup
 }
 
-// decide counts the call on every rule that selects it and returns the first rule whose turn it
+// Decide counts the call on every rule that selects it and returns the first rule whose turn it
 // is (nil: let the call through). Other rules due on the same call let their turn pass.
-func (s *Rules) decide(c Call) *Rule {
+func (s *Rules) Decide(c Target) *Rule {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var fire *Rule
@@ -174,8 +241,9 @@ func (s *Rules) decide(c Call) *Rule {
 	return fire
 }
 
-// done counts the call on the watches and runs those that reached their call, outside the lock.
-func (s *Rules) done(c Call) {
+// Done counts the call on the watches and runs those that reached their call, outside the lock.
+// The pipeline calls it when the call has been served, before the answer is sent.
+func (s *Rules) Done(c Target) {
 	s.mu.Lock()
 	var run []func()
 	keep := s.watches[:0]

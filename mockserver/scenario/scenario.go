@@ -20,6 +20,8 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/imharness/imharness/internal/dur"
+	"github.com/imharness/imharness/internal/timurl"
 	"github.com/imharness/imharness/mockserver/fault"
 	"github.com/imharness/imharness/mockserver/state"
 )
@@ -53,9 +55,9 @@ type Tenant struct {
 
 // Clock sets the tenant clock: Freeze ("now" or RFC 3339) first, then Advance (may be negative).
 type Clock struct {
-	Freeze   string         `yaml:"freeze"`
-	Unfreeze bool           `yaml:"unfreeze"`
-	Advance  fault.Duration `yaml:"advance"`
+	Freeze   string       `yaml:"freeze"`
+	Unfreeze bool         `yaml:"unfreeze"`
+	Advance  dur.Duration `yaml:"advance"`
 }
 
 // User is a seeded account with profile tags (Tag_Profile_IM_Nick: …).
@@ -96,10 +98,10 @@ type Group struct {
 
 // Member is a seeded group member; Mute is how long from load the member stays muted.
 type Member struct {
-	User     string         `yaml:"user"`
-	Role     string         `yaml:"role"`
-	Mute     fault.Duration `yaml:"mute"`
-	NameCard string         `yaml:"name_card"`
+	User     string       `yaml:"user"`
+	Role     string       `yaml:"role"`
+	Mute     dur.Duration `yaml:"mute"`
+	NameCard string       `yaml:"name_card"`
 }
 
 // Application is a pending request of User to join the group.
@@ -126,9 +128,9 @@ type Elem struct {
 // After (right after the Nth call selected by the step has been answered), plus Delay. Exactly one
 // action: Kick, Event, Message, Clock, Reclaim or one of Actions (actions.go).
 type Push struct {
-	At    *fault.Duration `yaml:"at"`
-	After *Step           `yaml:"after"`
-	Delay fault.Duration  `yaml:"delay"`
+	At    *dur.Duration `yaml:"at"`
+	After *Step         `yaml:"after"`
+	Delay dur.Duration  `yaml:"delay"`
 
 	Kick    *Kick    `yaml:"kick"`
 	Event   *Event   `yaml:"event"`
@@ -147,6 +149,10 @@ type Step struct {
 	Group   string `yaml:"group"`
 	Nth     int    `yaml:"nth"`
 }
+
+// faultOptions check a scenario's rules as Tencent IM names commands; the transports are checked
+// when the rules reach a tenant.
+var faultOptions = fault.Options{Profile: fault.Profile{Commands: timurl.CheckCommand}}
 
 func (s Step) match() fault.Match {
 	return fault.Match{Command: s.Command, User: s.User, Group: s.Group}
@@ -301,7 +307,7 @@ func (sc *Scenario) check() error {
 	ids := map[string]bool{}
 	for i, r := range sc.Faults {
 		p := fmt.Sprintf("faults[%d]", i)
-		if err := r.Validate(); err != nil {
+		if err := faultOptions.Check(r); err != nil {
 			var fe *fault.FieldError
 			if errors.As(err, &fe) {
 				return errAt(p+"."+fe.Field, "%s", fe.Msg)
@@ -471,7 +477,7 @@ func (pu Push) check(p string, known func(string, string) error) error {
 		if s.Nth < 0 {
 			return errAt(p+".after.nth", "must not be negative")
 		}
-		if err := (fault.Rule{Match: s.match(), Drop: true}).Validate(); err != nil {
+		if err := faultOptions.Check(fault.Rule{Match: s.match(), Drop: true}); err != nil {
 			return errAt(p+".after.command", "%v", err.(*fault.FieldError).Msg)
 		}
 		if s.User != "" {

@@ -23,7 +23,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 func fixturesDir() string { return filepath.Join("..", "..", "fixtures", "scenarios") }
 
 func newTarget(id int64) scenario.Target {
-	return scenario.Target{App: state.NewApp(state.Options{SDKAppID: id, Secret: "s"}), Faults: fault.NewRules()}
+	return scenario.Target{App: state.NewApp(state.Options{SDKAppID: id, Secret: "s"}), Faults: fault.NewRules(fault.Options{})}
 }
 
 func apply(t *testing.T, sc *scenario.Scenario, tg scenario.Target) *scenario.Run {

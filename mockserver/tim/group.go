@@ -14,34 +14,36 @@ import (
 // encode. Request bodies that are not JSON answer 10011 and wrongly typed or missing fields 10004,
 // as the real group service does.
 
-func init() {
-	register(authSessionOrAdmin, map[string]func(*Call) (any, *Error){
-		"group_open_http_svc/create_group":                    createGroup,
-		"group_open_http_svc/get_joined_group_list":           getJoinedGroupList,
-		"group_open_http_svc/get_group_info":                  getGroupInfo,
-		"group_open_http_svc/get_group_public_info":           getGroupPublicInfo,
-		"group_open_http_svc/get_group_member_info":           getGroupMemberInfo,
-		"group_open_http_svc/get_specified_group_member_info": getSpecifiedGroupMemberInfo,
-		"group_open_http_svc/modify_group_base_info":          modifyGroupBaseInfo,
-		"group_open_http_svc/add_group_member":                addGroupMember,
-		"group_open_http_svc/delete_group_member":             deleteGroupMember,
-		"group_open_http_svc/modify_group_member_info":        modifyGroupMemberInfo,
-		"group_open_http_svc/forbid_send_msg":                 forbidSendMsg,
-		"group_open_http_svc/quit_group":                      quitGroup,
-		"group_open_http_svc/destroy_group":                   destroyGroup,
-		"group_open_http_svc/change_group_owner":              changeGroupOwner,
-		"group_open_http_svc/apply_join_group":                applyJoinGroup,
-		"group_open_http_svc/handle_apply_join_group":         handleApplyJoinGroup,
-		"group_open_http_svc/get_pendency":                    getGroupPendency,
-		"group_open_http_svc/send_group_msg":                  sendGroupMsg,
-		"group_open_http_svc/group_msg_get":                   groupMsgGet,
-		"group_open_http_svc/msg_read_report":                 groupMsgReadReport,
-		"group_open_http_svc/group_msg_recall":                groupMsgRecall,
-		"group_open_http_svc/send_group_system_notification":  sendGroupSystemNotification,
-	})
-	register(authSession, map[string]func(*Call) (any, *Error){
-		"openim/deletemsg": deleteSystemMsg,
-	})
+func groupRoutes(r routes) error {
+	return errors.Join(
+		r.add(authSessionOrAdmin, map[string]func(*Call) (any, *Error){
+			"group_open_http_svc/create_group":                    createGroup,
+			"group_open_http_svc/get_joined_group_list":           getJoinedGroupList,
+			"group_open_http_svc/get_group_info":                  getGroupInfo,
+			"group_open_http_svc/get_group_public_info":           getGroupPublicInfo,
+			"group_open_http_svc/get_group_member_info":           getGroupMemberInfo,
+			"group_open_http_svc/get_specified_group_member_info": getSpecifiedGroupMemberInfo,
+			"group_open_http_svc/modify_group_base_info":          modifyGroupBaseInfo,
+			"group_open_http_svc/add_group_member":                addGroupMember,
+			"group_open_http_svc/delete_group_member":             deleteGroupMember,
+			"group_open_http_svc/modify_group_member_info":        modifyGroupMemberInfo,
+			"group_open_http_svc/forbid_send_msg":                 forbidSendMsg,
+			"group_open_http_svc/quit_group":                      quitGroup,
+			"group_open_http_svc/destroy_group":                   destroyGroup,
+			"group_open_http_svc/change_group_owner":              changeGroupOwner,
+			"group_open_http_svc/apply_join_group":                applyJoinGroup,
+			"group_open_http_svc/handle_apply_join_group":         handleApplyJoinGroup,
+			"group_open_http_svc/get_pendency":                    getGroupPendency,
+			"group_open_http_svc/send_group_msg":                  sendGroupMsg,
+			"group_open_http_svc/group_msg_get":                   groupMsgGet,
+			"group_open_http_svc/msg_read_report":                 groupMsgReadReport,
+			"group_open_http_svc/group_msg_recall":                groupMsgRecall,
+			"group_open_http_svc/send_group_system_notification":  sendGroupSystemNotification,
+		}),
+		r.add(authSession, map[string]func(*Call) (any, *Error){
+			"openim/deletemsg": deleteSystemMsg,
+		}),
+	)
 }
 
 // codeGroupJSON is the group service's "body is not JSON".

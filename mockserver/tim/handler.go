@@ -1,16 +1,19 @@
-// Package tim is the Tencent Cloud IM adapter: the v4/<service>/<cmd> JSON-over-HTTP family with
-// long polling, spoken by tim-js-sdk 2.2–2.10 and webim.js 1.x. Handlers are thin: decode the
-// body, call the tenant's state, encode the reply. The wire shapes live in wire.go.
+// Package tim is the Tencent Cloud IM protocol: the v4/<service>/<cmd> commands spoken by
+// tim-js-sdk and webim.js, served on the shared state. Handlers are thin: decode the body, call the
+// tenant's state, encode the reply; the wire shapes live in wire.go. Every call, whatever carried
+// it, goes through the call pipeline (mockserver/call) with this package's Profile; HTTP long
+// polling (http.go) is one transport adapter of it.
 package tim
 
 import (
 	"context"
-	"io"
-	"net/http"
+	"encoding/json"
+	"fmt"
 	"strconv"
 	"time"
 
 	"github.com/imharness/imharness/internal/timurl"
+	"github.com/imharness/imharness/mockserver/call"
 	"github.com/imharness/imharness/mockserver/state"
 	"github.com/imharness/imharness/mockserver/usersig"
 )
@@ -27,10 +30,11 @@ type Options struct {
 	Hold time.Duration
 	// MaxBody caps a request body; larger ones are refused with 20001.
 	MaxBody int64
-	// Annotate, when set, is told which tenant, user and connection a request belongs to (the recorder).
-	Annotate func(ctx context.Context, app, user, conn string)
 	// Done ends held long polls when the server shuts down.
 	Done <-chan struct{}
+	// Pipeline wraps the protocol's handler for every transport (the server's: identify →
+	// triggers → record → faults, see call.Pipeline). Default: identify only.
+	Pipeline func(p call.Profile, h call.Handler) call.Handler
 }
 
 // DefaultHold keeps long polls under every long-polling tim-js-sdk's request timeout with room to
@@ -39,13 +43,15 @@ type Options struct {
 // and back off after each idle poll).
 const DefaultHold = 4 * time.Second
 
-// Handler serves the Tencent IM HTTP protocol.
+// Handler serves the Tencent IM protocol.
 type Handler struct {
-	apps Apps
-	o    Options
+	apps   Apps
+	o      Options
+	routes map[string]route
+	calls  call.Handler // the pipeline around serve
 }
 
-// New builds the adapter.
+// New builds the protocol handler with its own route table.
 func New(apps Apps, o Options) *Handler {
 	if o.Hold <= 0 {
 		o.Hold = DefaultHold
@@ -53,8 +59,22 @@ func New(apps Apps, o Options) *Handler {
 	if o.MaxBody <= 0 {
 		o.MaxBody = 1 << 20
 	}
-	return &Handler{apps: apps, o: o}
+	h := &Handler{apps: apps, o: o}
+	rt, err := buildRoutes()
+	if err != nil {
+		panic(err) // a programming error in this package, caught by every test
+	}
+	h.routes = rt
+	if o.Pipeline != nil {
+		h.calls = o.Pipeline(Profile{h}, h.serve)
+	} else {
+		h.calls = call.Chain(h.serve, call.Identify(Profile{h}))
+	}
+	return h
 }
+
+// Calls is the pipeline every transport hands its calls to.
+func (h *Handler) Calls() call.Handler { return h.calls }
 
 // auth says what identity a command needs.
 type auth int
@@ -77,136 +97,204 @@ type route struct {
 	fn   func(*Call) (any, *Error)
 }
 
-// Call is one request being served.
+// Call is one call being served: the pipeline's Call (its identity worked out by Profile) and the
+// handler serving it.
 type Call struct {
-	h       *Handler
-	ctx     context.Context
-	Command string // "openim/sendmsg"
-	Query   map[string]string
-	Body    []byte
-	App     *state.App
-	Session state.Session // set for authSession commands; for the administrator's REST calls, just User
-	Admin   bool          // the call is the app administrator's REST call
+	*call.Call
+	h *Handler
 }
 
-// ServeHTTP answers every request with HTTP 200 and a JSON envelope, errors included: the SDKs
-// retry non-2xx statuses, which would hide the error from the test.
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Access-Control-Allow-Origin", "*")
-	if r.Method == http.MethodOptions {
-		w.Header().Set("Access-Control-Allow-Methods", "POST, GET, OPTIONS")
-		w.Header().Set("Access-Control-Allow-Headers", "Content-Type")
-		w.WriteHeader(http.StatusNoContent)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(http.StatusOK)
-	cmd, ok := timurl.Command(r.URL.Path)
-	if !ok {
-		_, _ = w.Write(encode(nil, fail(CodeUnknownCommand, "no such command %q: want /v4/<service>/<cmd>", r.URL.Path)))
-		return
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, h.o.MaxBody+1))
-	if err != nil {
-		_, _ = w.Write(encode(nil, fail(CodeInvalidPacket, "reading body: %v", err)))
-		return
-	}
-	_, _ = w.Write(h.Dispatch(withHost(r.Context(), r.Host), cmd, timurl.Query(r.URL.RawQuery), body))
-}
-
-// Dispatch serves one command whatever carried it: HTTP here, a WebSocket frame's head (servcmd,
-// identity) and body for the next transport. It answers the encoded envelope.
+// Dispatch serves one command through the pipeline as the test transport does (transport
+// "direct"): query holds what HTTP would carry in its URL. It answers the encoded envelope.
 func (h *Handler) Dispatch(ctx context.Context, cmd string, query map[string]string, body []byte) []byte {
-	reply, err := h.dispatch(ctx, cmd, query, body)
-	return encode(reply, err)
+	return h.calls((&call.Call{Protocol: Protocol, Transport: "direct", Command: cmd, Params: query, Body: body}).WithContext(ctx)).Body
 }
 
-func (h *Handler) dispatch(ctx context.Context, cmd string, query map[string]string, body []byte) (any, *Error) {
-	rt, ok := routes[cmd]
+// serve is the end of the pipeline: the command's handler, its answer encoded.
+func (h *Handler) serve(cc *call.Call) call.Result {
+	reply, err := h.dispatch(cc)
+	return call.Result{Body: encode(reply, err)}
+}
+
+func (h *Handler) dispatch(cc *call.Call) (any, *Error) {
+	rt, ok := h.routes[cc.Command]
 	if !ok {
-		return nil, fail(CodeUnknownCommand, "unknown command %s", cmd)
+		if cc.HTTP != nil {
+			if _, ok := timurl.Command(cc.HTTP.Path); !ok {
+				return nil, fail(CodeUnknownCommand, "no such command %q: want /v4/<service>/<cmd>", cc.HTTP.Path)
+			}
+		}
+		return nil, fail(CodeUnknownCommand, "unknown command %s", cc.Command)
 	}
-	if int64(len(body)) > h.o.MaxBody {
+	if int64(len(cc.Body)) > h.o.MaxBody {
 		return nil, fail(CodeInvalidPacket, "body exceeds %d bytes", h.o.MaxBody)
 	}
-	c := &Call{h: h, ctx: ctx, Command: cmd, Query: query, Body: body}
-	if e := c.identify(rt.auth); e != nil {
-		return nil, e
+	if cc.Denied != nil {
+		return nil, asError(cc.Denied)
 	}
-	return rt.fn(c)
+	return rt.fn(&Call{Call: cc, h: h})
 }
 
-// identify finds the tenant and, for session commands, the session.
-func (c *Call) identify(a auth) *Error {
-	user := c.Query["identifier"]
-	if a == authNone && c.Query["sdkappid"] == "" {
-		c.annotate("", user, user)
+// Protocol is this protocol's name in calls and transcripts.
+const Protocol = "tim"
+
+// Profile is what the call pipeline needs to know of Tencent IM: who is calling, which groups a
+// call is about, and how an error reply looks.
+type Profile struct{ h *Handler }
+
+// Identify finds the tenant and, for session commands, the session, from the query parameters
+// (sdkappid, identifier, tinyid + a2, or the administrator's usersig).
+func (p Profile) Identify(cc *call.Call) {
+	id := identity{c: cc}
+	cc.Tenant, cc.User, cc.Conn = cc.Params["sdkappid"], cc.Params["identifier"], ""
+	if n, err := strconv.ParseInt(cc.Tenant, 10, 64); err == nil {
+		cc.App = p.h.apps.App(n) // even for a command it does not know: the tenant's faults apply
+	}
+	if rt, ok := p.h.routes[cc.Command]; ok {
+		if e := id.identify(p.h.apps, rt.auth); e != nil {
+			cc.Denied = e
+		}
+	}
+	switch {
+	case cc.Conn != "":
+	case id.named || cc.User != "" || cc.Params["tinyid"] == "":
+		cc.Conn = cc.User
+	default: // nothing names the caller but a tinyid
+		cc.Conn = "tinyid:" + cc.Params["tinyid"]
+	}
+}
+
+// Groups are the groups a request body names: GroupId, ToGroupId, GroupIdList.
+func (Profile) Groups(cc *call.Call) []string {
+	var v struct {
+		GroupId     string
+		GroupIdList []string
+		ToGroupId   string
+	}
+	_ = json.Unmarshal(cc.Body, &v)
+	var out []string
+	for _, g := range append([]string{v.GroupId, v.ToGroupId}, v.GroupIdList...) {
+		if g != "" {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// Reply is the envelope of an answer with this code (ActionStatus OK for 0, else FAIL).
+func (Profile) Reply(code int, info string) []byte {
+	if code == 0 {
+		return fmt.Appendf(nil, `{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":%s}`, quote(info))
+	}
+	return encode(nil, &Error{Code: code, Info: info})
+}
+
+// identity is identification under way: named says whether a step named the caller (an
+// unnamed caller's transcript connection is its tinyid).
+type identity struct {
+	c     *call.Call
+	named bool
+}
+
+// name sets the non-empty ones of tenant, user and connection.
+func (id *identity) name(app, user, conn string) {
+	if app != "" {
+		id.c.Tenant = app
+	}
+	if user != "" {
+		id.c.User = user
+	}
+	if conn != "" {
+		id.c.Conn = conn
+	}
+	id.named = id.named || app != "" || user != "" || conn != ""
+}
+
+func (id *identity) identify(apps Apps, a auth) *Error {
+	c := id.c
+	q := c.Params
+	user := q["identifier"]
+	if a == authNone && q["sdkappid"] == "" {
+		id.name("", user, user)
 		return nil
 	}
-	id, err := strconv.ParseInt(c.Query["sdkappid"], 10, 64)
+	n, err := strconv.ParseInt(q["sdkappid"], 10, 64)
 	if err != nil {
-		return fail(CodeNoSuchApp, "query sdkappid %q is not a number", c.Query["sdkappid"])
+		return fail(CodeNoSuchApp, "query sdkappid %q is not a number", q["sdkappid"])
 	}
-	c.App = c.h.apps.App(id)
+	c.App = apps.App(n)
 	if c.App == nil {
-		return fail(CodeNoSuchApp, "sdkappid %d is not a tenant of this server", id)
+		return fail(CodeNoSuchApp, "sdkappid %d is not a tenant of this server", n)
 	}
 	if a == authSessionOrAdmin {
-		if c.Query["a2"] == "" && c.Query["tinyid"] == "" {
-			return c.identifyAdmin()
+		if q["a2"] == "" && q["tinyid"] == "" {
+			return id.identifyAdmin()
 		}
 		a = authSession
 	}
 	if a != authSession {
-		c.annotate(c.Query["sdkappid"], user, user)
+		id.name(q["sdkappid"], user, user)
 		return nil
 	}
-	s, serr := c.App.Auth(c.Query["tinyid"], c.Query["a2"])
+	s, serr := c.App.Auth(q["tinyid"], q["a2"])
 	if serr != nil {
-		c.annotate(c.Query["sdkappid"], "", "tinyid:"+c.Query["tinyid"])
+		id.name(q["sdkappid"], "", "tinyid:"+q["tinyid"])
 		return asError(serr)
 	}
 	c.Session = s
-	c.annotate(c.Query["sdkappid"], s.User, s.Conn)
+	id.name(q["sdkappid"], s.User, s.Conn)
 	return nil
 }
 
 // identifyAdmin authenticates a REST call of the app administrator: the query names the
 // administrator and carries a valid UserSig for it instead of a session.
-func (c *Call) identifyAdmin() *Error {
-	id := c.Query["identifier"]
-	c.annotate(c.Query["sdkappid"], id, id)
-	if id == "" || c.Query["usersig"] == "" {
+func (id *identity) identifyAdmin() *Error {
+	c := id.c
+	q := c.Params
+	user := q["identifier"]
+	id.name(q["sdkappid"], user, user)
+	if user == "" || q["usersig"] == "" {
 		return fail(CodeRESTNoIdentity, "need a2 and tinyid of a session, or identifier and usersig of the app administrator")
 	}
-	if _, err := usersig.Verify(c.Query["usersig"], c.App.Secret(), c.App.ID(), id, c.App.Now()); err != nil {
+	if _, err := usersig.Verify(q["usersig"], c.App.Secret(), c.App.ID(), user, c.App.Now()); err != nil {
 		return asError(err)
 	}
-	if admin := c.App.Admin(); id != admin {
-		return fail(CodeRESTNotAdmin, "%q is not the app administrator (%q)", id, admin)
+	if admin := c.App.Admin(); user != admin {
+		return fail(CodeRESTNotAdmin, "%q is not the app administrator (%q)", user, admin)
 	}
-	c.Session = state.Session{User: id, Conn: id}
+	c.Session = state.Session{User: user, Conn: user}
 	c.Admin = true
 	return nil
 }
 
-func (c *Call) annotate(app, user, conn string) {
-	if c.h.o.Annotate != nil {
-		c.h.o.Annotate(c.ctx, app, user, conn)
-	}
+// loggedIn names the caller a login created.
+func (c *Call) loggedIn(s state.Session) {
+	c.Tenant, c.User, c.Conn = strconv.FormatInt(c.App.ID(), 10), s.User, s.Conn
 }
 
 // decode reads the body into v.
 func (c *Call) decode(v any) *Error { return decode(c.Body, v) }
 
-// Context is the request's context.
-func (c *Call) Context() context.Context { return c.ctx }
+// routes is built per Handler from every service's table; a command registered twice is an error.
+type routes map[string]route
 
-// routes maps every command this server speaks to its handler; each service's file adds its own.
-var routes = map[string]route{}
-
-func register(auth auth, fns map[string]func(*Call) (any, *Error)) {
-	for cmd, fn := range fns {
-		routes[cmd] = route{auth: auth, fn: fn}
+func buildRoutes() (map[string]route, error) {
+	r := routes{}
+	for _, add := range []func(routes) error{openimRoutes, profileRoutes, recentContactRoutes, groupRoutes,
+		openpicRoutes, snsRoutes, webimRoutes} {
+		if err := add(r); err != nil {
+			return nil, err
+		}
 	}
+	return r, nil
+}
+
+func (r routes) add(auth auth, fns map[string]func(*Call) (any, *Error)) error {
+	for cmd, fn := range fns {
+		if _, dup := r[cmd]; dup {
+			return fmt.Errorf("tim: command %s is registered twice", cmd)
+		}
+		r[cmd] = route{auth: auth, fn: fn}
+	}
+	return nil
 }

@@ -2,34 +2,36 @@ package tim
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/imharness/imharness/mockserver/state"
 	"github.com/imharness/imharness/mockserver/usersig"
 )
 
-func init() {
-	register(authNone, map[string]func(*Call) (any, *Error){
-		"webim/accesslayer": accessLayer,
-		"openim/login":      login,
-	})
-	register(authApp, map[string]func(*Call) (any, *Error){
-		"openim/authkey":            authKey,
-		"imopenstat/tim_web_report": telemetry,
-	})
-	register(authSession, map[string]func(*Call) (any, *Error){
-		"openim/logout":             logout,
-		"openim/getmsg":             getMsg,
-		"openim/getlongpollingid":   getLongPollingID,
-		"openim/longpolling":        longPolling,
-		"openim/longpollinglogout":  longPollingLogout,
-		"openim/sendmsg":            sendMsg,
-		"openim/getroammsg":         getRoamMsg,
-		"openim/msgreaded":          msgReaded,
-		"openim/get_peer_read_time": getPeerReadTime,
-	})
+func openimRoutes(r routes) error {
+	return errors.Join(
+		r.add(authNone, map[string]func(*Call) (any, *Error){
+			"webim/accesslayer": accessLayer,
+			"openim/login":      login,
+		}),
+		r.add(authApp, map[string]func(*Call) (any, *Error){
+			"openim/authkey":            authKey,
+			"imopenstat/tim_web_report": telemetry,
+		}),
+		r.add(authSession, map[string]func(*Call) (any, *Error){
+			"openim/logout":             logout,
+			"openim/getmsg":             getMsg,
+			"openim/getlongpollingid":   getLongPollingID,
+			"openim/longpolling":        longPolling,
+			"openim/longpollinglogout":  longPollingLogout,
+			"openim/sendmsg":            sendMsg,
+			"openim/getroammsg":         getRoamMsg,
+			"openim/msgreaded":          msgReaded,
+			"openim/get_peer_read_time": getPeerReadTime,
+		}),
+	)
 }
 
 func accessLayer(c *Call) (any, *Error) {
@@ -46,15 +48,15 @@ func login(c *Call) (any, *Error) {
 	if c.App == nil {
 		return nil, fail(CodeNoSuchApp, "login needs the query parameter sdkappid")
 	}
-	id := c.Query["identifier"]
+	id := c.Params["identifier"]
 	if id == "" {
 		return nil, fail(CodeInvalidAccount, "login needs the query parameter identifier")
 	}
-	if _, err := usersig.Verify(c.Query["usersig"], c.App.Secret(), c.App.ID(), id, c.App.Now()); err != nil {
+	if _, err := usersig.Verify(c.Params["usersig"], c.App.Secret(), c.App.ID(), id, c.App.Now()); err != nil {
 		return nil, asError(err)
 	}
 	s := c.App.Login(id)
-	c.annotate(strconv.FormatInt(c.App.ID(), 10), s.User, s.Conn)
+	c.loggedIn(s)
 	return struct {
 		A2Key  string `json:"A2Key"`
 		TinyId string `json:"TinyId"`
@@ -187,7 +189,7 @@ func longPolling(c *Call) (any, *Error) {
 		case <-wake:
 		case <-hold.C:
 			return nil, nil
-		case <-c.ctx.Done():
+		case <-c.Context().Done():
 			return nil, nil
 		case <-c.h.o.Done:
 			return nil, nil

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"image"
 	_ "image/gif" // image sizes of uploaded GIFs
@@ -20,12 +21,14 @@ import (
 // the last one stores it and the reply carries its download URLs, which this server serves under
 // FilesPath. apply_download answers the download URL of a stored file by UUID.
 
-func init() {
-	register(authSession, map[string]func(*Call) (any, *Error){
-		"openpic/pic_up":         picUp,
-		"openpic/pic_up_test":    picUp, // the test environment's name (isAccessFormalEnv false)
-		"openpic/apply_download": applyDownload,
-	})
+func openpicRoutes(r routes) error {
+	return errors.Join(
+		r.add(authSession, map[string]func(*Call) (any, *Error){
+			"openpic/pic_up":         picUp,
+			"openpic/pic_up_test":    picUp, // the test environment's name (isAccessFormalEnv false)
+			"openpic/apply_download": applyDownload,
+		}),
+	)
 }
 
 // FilesPath is where uploaded files are served: FilesPath<sdkappid>/<uuid>.
@@ -49,7 +52,7 @@ func withHost(ctx context.Context, host string) context.Context {
 }
 
 func (c *Call) fileURL(uuid string) string {
-	host, _ := c.ctx.Value(hostKey{}).(string)
+	host, _ := c.Context().Value(hostKey{}).(string)
 	if host == "" {
 		host = "127.0.0.1"
 	}

@@ -1,17 +1,20 @@
 package tim
 
 import (
+	"errors"
 	"github.com/imharness/imharness/mockserver/state"
 )
 
-func init() {
-	register(authSession, map[string]func(*Call) (any, *Error){
-		"profile/portrait_get_all": portraitGetAll,
-		"profile/portrait_get":     portraitGetAll,
-		"profile/portrait_set":     portraitSet,
-		"sns/friend_get_all":       friendGetAll,
-		"sns/black_list_get":       blackListGet,
-	})
+func profileRoutes(r routes) error {
+	return errors.Join(
+		r.add(authSession, map[string]func(*Call) (any, *Error){
+			"profile/portrait_get_all": portraitGetAll,
+			"profile/portrait_get":     portraitGetAll,
+			"profile/portrait_set":     portraitSet,
+			"sns/friend_get_all":       friendGetAll,
+			"sns/black_list_get":       blackListGet,
+		}),
+	)
 }
 
 type profileItem struct {

@@ -1,15 +1,18 @@
 package tim
 
 import (
+	"errors"
 	"github.com/imharness/imharness/mockserver/state"
 )
 
-func init() {
-	register(authSession, map[string]func(*Call) (any, *Error){
-		"recentcontact/page_get": recentContacts,
-		"recentcontact/get":      recentContacts,
-		"recentcontact/delete":   deleteRecentContact,
-	})
+func recentContactRoutes(r routes) error {
+	return errors.Join(
+		r.add(authSession, map[string]func(*Call) (any, *Error){
+			"recentcontact/page_get": recentContacts,
+			"recentcontact/get":      recentContacts,
+			"recentcontact/delete":   deleteRecentContact,
+		}),
+	)
 }
 
 type lastMsg struct {

@@ -1,6 +1,7 @@
 package tim
 
 import (
+	"errors"
 	"github.com/imharness/imharness/mockserver/state"
 )
 
@@ -9,17 +10,19 @@ import (
 // which webim.js turns into its error 99999 with the ResultInfo texts. A request left for the other
 // side to answer (ResultCode 30539) is not a failure.
 
-func init() {
-	register(authSession, map[string]func(*Call) (any, *Error){
-		"sns/friend_add":        friendAdd,
-		"sns/friend_response":   friendResponse,
-		"sns/friend_delete":     friendDelete,
-		"sns/pendency_get":      pendencyGet,
-		"sns/pendency_delete":   pendencyDelete,
-		"sns/PendencyReport":    pendencyReport,
-		"sns/black_list_add":    blackListAdd,
-		"sns/black_list_delete": blackListDelete,
-	})
+func snsRoutes(r routes) error {
+	return errors.Join(
+		r.add(authSession, map[string]func(*Call) (any, *Error){
+			"sns/friend_add":        friendAdd,
+			"sns/friend_response":   friendResponse,
+			"sns/friend_delete":     friendDelete,
+			"sns/pendency_get":      pendencyGet,
+			"sns/pendency_delete":   pendencyDelete,
+			"sns/PendencyReport":    pendencyReport,
+			"sns/black_list_add":    blackListAdd,
+			"sns/black_list_delete": blackListDelete,
+		}),
+	)
 }
 
 type snsResult struct {

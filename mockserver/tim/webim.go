@@ -2,6 +2,7 @@ package tim
 
 import (
 	"encoding/json"
+	"errors"
 	"strings"
 
 	"github.com/imharness/imharness/mockserver/state"
@@ -11,16 +12,18 @@ import (
 // calls tim-js-sdk 2.x never makes), and its long-poll events: Event 1 (new C2C messages, fetch
 // them with getmsg), Event 7 (relationship chain) and Event 8 (profile changes).
 
-func init() {
-	register(authApp, map[string]func(*Call) (any, *Error){
-		"imopenstat/web_report": telemetry, // webim.js 1.7 reports login quality; a failure is ignored
-	})
-	register(authSessionOrAdmin, map[string]func(*Call) (any, *Error){
-		"group_open_http_svc/get_role_in_group":        getRoleInGroup,
-		"group_open_http_svc/search_group":             searchGroup,
-		"group_open_http_svc/handle_invite_join_group": handleInviteJoinGroup,
-		"group_open_http_svc/report_pendency":          reportGroupPendency,
-	})
+func webimRoutes(r routes) error {
+	return errors.Join(
+		r.add(authApp, map[string]func(*Call) (any, *Error){
+			"imopenstat/web_report": telemetry, // webim.js 1.7 reports login quality; a failure is ignored
+		}),
+		r.add(authSessionOrAdmin, map[string]func(*Call) (any, *Error){
+			"group_open_http_svc/get_role_in_group":        getRoleInGroup,
+			"group_open_http_svc/search_group":             searchGroup,
+			"group_open_http_svc/handle_invite_join_group": handleInviteJoinGroup,
+			"group_open_http_svc/report_pendency":          reportGroupPendency,
+		}),
+	)
 }
 
 const eventC2CNotify1 = 1 // "new C2C messages": the client syncs with getmsg

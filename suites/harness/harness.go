@@ -73,7 +73,7 @@ func Start() (*Env, error) {
 			return nil, fmt.Errorf("%s: %w", EnvHold, err)
 		}
 	}
-	e.Server = mockserver.New(mockserver.Options{Hold: hold, Middleware: e.Rec.Middleware, Annotate: recorder.Annotate})
+	e.Server = mockserver.New(mockserver.Options{Hold: hold, Recorder: e.Rec})
 	ctx, cancel := context.WithCancel(context.Background())
 	e.cancel = cancel
 	if err := e.Server.Start(ctx); err != nil {

@@ -1,4 +1,4 @@
-package fault_test
+package tim_test
 
 import (
 	"context"
@@ -14,17 +14,14 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/goleak"
-
+	"github.com/imharness/imharness/internal/dur"
+	"github.com/imharness/imharness/mockserver/call"
 	"github.com/imharness/imharness/mockserver/fault"
 	"github.com/imharness/imharness/mockserver/state"
+	"github.com/imharness/imharness/mockserver/tim"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
-
-const appID = 1400000001
-
-type fixture struct {
+type faultFixture struct {
 	t     *testing.T
 	srv   *httptest.Server
 	app   *state.App
@@ -34,36 +31,45 @@ type fixture struct {
 	notes chan string  // Annotate calls
 }
 
-// newFixture serves the middleware in front of a stub adapter that answers OK with a body.
-func newFixture(t *testing.T) *fixture {
+// newFaultFixture serves the HTTP transport and the call pipeline with Tencent IM's profile in
+// front of a stub handler that answers OK with the body it got (so the tests see what reaches it).
+func newFaultFixture(t *testing.T) *faultFixture {
 	t.Helper()
-	f := &fixture{t: t, app: state.NewApp(state.Options{SDKAppID: appID, Secret: "s"}), rules: fault.NewRules(),
+	f := &faultFixture{t: t, app: state.NewApp(state.Options{SDKAppID: appID, Secret: "s"}),
+		rules: fault.NewRules(fault.Options{Profile: tim.FaultProfile, Transports: []fault.Transport{tim.HTTPTransport}}),
 		notes: make(chan string, 100)}
 	done := make(chan struct{})
 	var once sync.Once
 	f.stop = func() { once.Do(func() { close(done) }) }
-	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	echo := func(c *call.Call) call.Result {
 		f.calls.Add(1)
-		b, _ := io.ReadAll(r.Body)
-		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprintf(w, `{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":"","Echo":%q,"Padding":"0123456789"}`, b)
-	})
-	mw := fault.Middleware(fault.Options{
-		Lookup: func(id int64) (*state.App, *fault.Rules) {
-			if id == appID {
-				return f.app, f.rules
+		return call.Result{Body: fmt.Appendf(nil, `{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":"","Echo":%q,"Padding":"0123456789"}`, c.Body)}
+	}
+	// Who the pipeline took the caller for, as the transcript would file the call.
+	note := func(next call.Handler) call.Handler {
+		return func(c *call.Call) call.Result {
+			res := next(c)
+			if res.Fault != "" {
+				f.notes <- c.Tenant + "/" + c.User + "/" + c.Conn
 			}
-			return nil, nil
-		},
-		Done:     done,
-		Annotate: func(_ context.Context, app, user, conn string) { f.notes <- app + "/" + user + "/" + conn },
-	})
-	f.srv = httptest.NewServer(mw(next))
+			return res
+		}
+	}
+	h := tim.New(apps{appID: f.app}, tim.Options{Done: done, Pipeline: func(p call.Profile, _ call.Handler) call.Handler {
+		o := call.Options{Profile: p, Done: done, Rules: func(c *call.Call) *fault.Rules {
+			if c.App == f.app {
+				return f.rules
+			}
+			return nil
+		}}
+		return call.Chain(echo, call.Identify(p), call.Triggers(o), note, call.Faults(o))
+	}})
+	f.srv = httptest.NewServer(h)
 	t.Cleanup(func() { f.stop(); f.srv.Close() })
 	return f
 }
 
-func (f *fixture) add(r fault.Rule) string {
+func (f *faultFixture) add(r fault.Rule) string {
 	f.t.Helper()
 	id, err := f.rules.Add(r)
 	if err != nil {
@@ -79,7 +85,7 @@ type answer struct {
 }
 
 // call posts one request on a fresh connection (so a dropped one cannot be retried by the client).
-func (f *fixture) call(ctx context.Context, cmd, query, body string) answer {
+func (f *faultFixture) call(ctx context.Context, cmd, query, body string) answer {
 	req, _ := http.NewRequestWithContext(ctx, "POST", f.srv.URL+"/v4/"+cmd+"?sdkappid="+fmt.Sprint(appID)+"&"+query, strings.NewReader(body))
 	c := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 	defer c.CloseIdleConnections()
@@ -92,12 +98,12 @@ func (f *fixture) call(ctx context.Context, cmd, query, body string) answer {
 	return answer{status: resp.StatusCode, body: string(b), err: err}
 }
 
-func (f *fixture) post(cmd, query, body string) answer {
+func (f *faultFixture) post(cmd, query, body string) answer {
 	return f.call(context.Background(), cmd, query, body)
 }
 
 func TestReplyMatchesCommandAndUser(t *testing.T) {
-	f := newFixture(t)
+	f := newFaultFixture(t)
 	s := f.app.Login("alice")
 	f.add(fault.Rule{Match: fault.Match{Command: "openim/sendmsg", User: "alice"},
 		Reply: &fault.Reply{ErrorCode: 20003, ErrorInfo: "invalid account"}})
@@ -111,7 +117,7 @@ func TestReplyMatchesCommandAndUser(t *testing.T) {
 	if n := f.calls.Load(); n != 0 {
 		t.Fatalf("handler ran %d times behind a reply fault", n)
 	}
-	if got := <-f.notes; got != "1400000001/alice/alice" {
+	if got := <-f.notes; got != "1400000001/alice/tinyid:" { // no session: filed as the transcript files it
 		t.Fatalf("annotate: %s", got)
 	}
 	if got := <-f.notes; got != "1400000001/alice/alice#1" {
@@ -146,7 +152,7 @@ func TestNthEveryCount(t *testing.T) {
 		{"every other, twice", 2, 2, 2, "0101000000"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			f := newFixture(t)
+			f := newFaultFixture(t)
 			id := f.add(fault.Rule{Match: fault.Match{Command: "openim/sendmsg"}, Nth: c.nth, Every: c.every, Count: c.count,
 				Reply: &fault.Reply{ErrorCode: 20004}})
 			var got strings.Builder
@@ -172,7 +178,7 @@ func TestNthEveryCount(t *testing.T) {
 
 // The first rule due acts; every selecting rule counts the call.
 func TestRuleOrder(t *testing.T) {
-	f := newFixture(t)
+	f := newFaultFixture(t)
 	f.add(fault.Rule{Match: fault.Match{Command: "openim/sendmsg"}, Nth: 1, Count: 1, Reply: &fault.Reply{ErrorCode: 20003}})
 	f.add(fault.Rule{Match: fault.Match{Command: "openim/*"}, Nth: 2, Count: 1, Reply: &fault.Reply{ErrorCode: 20005}})
 	var codes []string
@@ -191,7 +197,7 @@ func TestRuleOrder(t *testing.T) {
 }
 
 func TestGroupMatch(t *testing.T) {
-	f := newFixture(t)
+	f := newFaultFixture(t)
 	f.add(fault.Rule{Match: fault.Match{Group: "@TGS#g1"}, Reply: &fault.Reply{ErrorCode: 10017, ErrorInfo: "muted"}})
 	if a := f.post("group_open_http_svc/send_group_msg", "identifier=alice", `{"GroupId":"@TGS#g1","Random":1}`); !strings.Contains(a.body, "10017") {
 		t.Fatalf("group g1: %s", a.body)
@@ -209,7 +215,7 @@ func TestGroupMatch(t *testing.T) {
 }
 
 func TestStatusBodyTruncate(t *testing.T) {
-	f := newFixture(t)
+	f := newFaultFixture(t)
 	garbage := "<html>garbage"
 	f.add(fault.Rule{Match: fault.Match{Command: "a/status"}, Status: 502})
 	f.add(fault.Rule{Match: fault.Match{Command: "a/body"}, Body: &garbage})
@@ -238,7 +244,7 @@ func TestStatusBodyTruncate(t *testing.T) {
 }
 
 func TestDropClosesTheConnection(t *testing.T) {
-	f := newFixture(t)
+	f := newFaultFixture(t)
 	f.add(fault.Rule{Match: fault.Match{Command: "openim/longpolling"}, Count: 1, Drop: true})
 	a := f.post("openim/longpolling", "identifier=alice", `{}`)
 	if a.err == nil || !(errors.Is(a.err, io.EOF) || strings.Contains(a.err.Error(), "reset") || strings.Contains(a.err.Error(), "EOF")) {
@@ -250,9 +256,9 @@ func TestDropClosesTheConnection(t *testing.T) {
 }
 
 func TestDelay(t *testing.T) {
-	f := newFixture(t)
-	f.add(fault.Rule{Match: fault.Match{Command: "openim/sendmsg"}, Delay: fault.Duration(150 * time.Millisecond)})
-	f.add(fault.Rule{Match: fault.Match{Command: "openim/getmsg"}, Delay: fault.Duration(150 * time.Millisecond), Reply: &fault.Reply{ErrorCode: 20004}})
+	f := newFaultFixture(t)
+	f.add(fault.Rule{Match: fault.Match{Command: "openim/sendmsg"}, Delay: dur.Duration(150 * time.Millisecond)})
+	f.add(fault.Rule{Match: fault.Match{Command: "openim/getmsg"}, Delay: dur.Duration(150 * time.Millisecond), Reply: &fault.Reply{ErrorCode: 20004}})
 	start := time.Now()
 	if a := f.post("openim/sendmsg", "identifier=alice", `{}`); a.status != 200 || !strings.Contains(a.body, `"ErrorCode":0`) {
 		t.Fatalf("delay alone lets the call through: %d %q", a.status, a.body)
@@ -267,9 +273,9 @@ func TestDelay(t *testing.T) {
 
 // A delay or hold ends at once when the server shuts down; a hold ends when the client gives up.
 func TestWaitsEndOnShutdownAndCancel(t *testing.T) {
-	f := newFixture(t)
-	f.add(fault.Rule{Match: fault.Match{Command: "x/delay"}, Delay: fault.Duration(time.Hour)})
-	f.add(fault.Rule{Match: fault.Match{Command: "x/hold"}, Hold: fault.Duration(time.Hour)})
+	f := newFaultFixture(t)
+	f.add(fault.Rule{Match: fault.Match{Command: "x/delay"}, Delay: dur.Duration(time.Hour)})
+	f.add(fault.Rule{Match: fault.Match{Command: "x/hold"}, Hold: dur.Duration(time.Hour)})
 
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
@@ -306,8 +312,8 @@ func TestWaitsEndOnShutdownAndCancel(t *testing.T) {
 }
 
 func TestHoldThenDrop(t *testing.T) {
-	f := newFixture(t)
-	f.add(fault.Rule{Match: fault.Match{Command: "openim/longpolling"}, Hold: fault.Duration(200 * time.Millisecond)})
+	f := newFaultFixture(t)
+	f.add(fault.Rule{Match: fault.Match{Command: "openim/longpolling"}, Hold: dur.Duration(200 * time.Millisecond)})
 	start := time.Now()
 	a := f.post("openim/longpolling", "identifier=alice", `{}`)
 	if a.err == nil || time.Since(start) < 200*time.Millisecond {
@@ -316,7 +322,7 @@ func TestHoldThenDrop(t *testing.T) {
 }
 
 func TestWatch(t *testing.T) {
-	f := newFixture(t)
+	f := newFaultFixture(t)
 	var fired atomic.Int64
 	var seenBy atomic.Int64 // handler calls already made when the watch ran
 	if _, err := f.rules.Watch(fault.Match{Command: "openim/getlongpollingid", User: "bob"}, 2, func() {
@@ -336,59 +342,5 @@ func TestWatch(t *testing.T) {
 	}
 	if fired.Load() != 1 {
 		t.Fatalf("watch ran %d times", fired.Load())
-	}
-}
-
-func TestValidate(t *testing.T) {
-	s := "x"
-	for _, c := range []struct {
-		r     fault.Rule
-		field string
-	}{
-		{fault.Rule{}, "action"},
-		{fault.Rule{Match: fault.Match{Command: "sendmsg"}, Drop: true}, "match.command"},
-		{fault.Rule{Nth: -1, Drop: true}, "nth"},
-		{fault.Rule{Count: -1, Drop: true}, "count"},
-		{fault.Rule{Drop: true, Reply: &fault.Reply{}}, "drop"},
-		{fault.Rule{Body: &s, Truncate: true}, "truncate"},
-		{fault.Rule{Status: 200}, "status"},
-		{fault.Rule{Status: 502, Drop: true}, "status"},
-		{fault.Rule{Delay: -1}, "delay"},
-		{fault.Rule{Reply: &fault.Reply{ErrorCode: -5}}, "reply.ErrorCode"},
-	} {
-		err := c.r.Validate()
-		var fe *fault.FieldError
-		if !errors.As(err, &fe) || fe.Field != c.field {
-			t.Errorf("%+v: error %v, want one on %s", c.r, err, c.field)
-		}
-	}
-	rs := fault.NewRules()
-	if _, err := rs.Add(fault.Rule{ID: "a", Drop: true}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := rs.Add(fault.Rule{ID: "a", Drop: true}); err == nil {
-		t.Fatal("duplicate id accepted")
-	}
-	if id, _ := rs.Add(fault.Rule{Drop: true}); id != "f1" {
-		t.Fatalf("generated id %s", id)
-	}
-}
-
-// The admin API's JSON shape round-trips.
-func TestJSON(t *testing.T) {
-	in := `{"match":{"command":"openim/sendmsg","user":"alice"},"nth":1,"count":1,"reply":{"ErrorCode":20003,"ErrorInfo":"invalid account"},"delay":"1m30s"}`
-	var r fault.Rule
-	if err := json.Unmarshal([]byte(in), &r); err != nil {
-		t.Fatal(err)
-	}
-	if r.Delay.D() != 90*time.Second || r.Reply.ErrorCode != 20003 || r.Match.User != "alice" {
-		t.Fatalf("%+v", r)
-	}
-	out, _ := json.Marshal(r)
-	if string(out) != in {
-		t.Fatalf("round trip:\n%s\n%s", out, in)
-	}
-	if err := json.Unmarshal([]byte(`{"delay":"2 parsecs"}`), &r); err == nil || !strings.Contains(err.Error(), "invalid duration") {
-		t.Fatalf("bad duration: %v", err)
 	}
 }
