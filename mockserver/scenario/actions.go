@@ -7,7 +7,7 @@ import (
 	"sort"
 	"time"
 
-	"github.com/imharness/imharness/mockserver/fault"
+	"github.com/imharness/imharness/internal/dur"
 	"github.com/imharness/imharness/mockserver/state"
 )
 
@@ -96,10 +96,10 @@ type MemberAction struct {
 
 // MuteAction mutes Users of Group for For.
 type MuteAction struct {
-	By    string         `yaml:"by"`
-	Group string         `yaml:"group"`
-	Users []string       `yaml:"users"`
-	For   fault.Duration `yaml:"for"`
+	By    string       `yaml:"by"`
+	Group string       `yaml:"group"`
+	Users []string     `yaml:"users"`
+	For   dur.Duration `yaml:"for"`
 }
 
 // JoinAction is User asking to join Group: a member at once (FreeAccess) or a pending application.

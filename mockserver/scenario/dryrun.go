@@ -23,7 +23,7 @@ func (sc *Scenario) DryRun() error {
 	defer app.Close()
 	seedOnly := *sc
 	seedOnly.Pushes, seedOnly.Timeline = nil, nil
-	run, err := seedOnly.Apply(Target{App: app, Faults: fault.NewRules()})
+	run, err := seedOnly.Apply(Target{App: app, Faults: fault.NewRules(faultOptions)})
 	if err != nil {
 		return err
 	}

@@ -28,7 +28,7 @@ type faultFixture struct {
 	rules *fault.Rules
 	calls atomic.Int64 // how often the handler behind the middleware ran
 	stop  func()       // closes Done, as a server shutdown does
-	notes chan string  // Annotate calls
+	notes chan string  // who the pipeline filed faulted calls under
 }
 
 // newFaultFixture serves the HTTP transport and the call pipeline with Tencent IM's profile in
