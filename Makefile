@@ -36,9 +36,13 @@ fuzz:
 	$(GO) test ./mockserver/tim -run '^$$' -fuzz '^FuzzGroupRequest$$' -fuzztime 30s
 	$(GO) test ./mockserver/usersig -run '^$$' -fuzz FuzzDecode -fuzztime 15s
 
-# Timings are measured here, never asserted in tests.
-bench:
+# Timings are measured here, never asserted in tests. The Go benchmark times one sendmsg→poll
+# round trip; `imharness bench` prints the fake's figures as ratios of a bare net/http server's,
+# both started in this run (BENCH_ARGS, e.g. --users 1000 --duration 3s, sizes it).
+BENCH_ARGS ?=
+bench: build
 	$(GO) test ./mockserver/tim -run '^$$' -bench . -benchtime 2000x
+	bin/imharness bench $(BENCH_ARGS)
 
 clean:
 	rm -rf bin out

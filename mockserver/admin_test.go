@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -617,5 +618,50 @@ func TestAdminToken(t *testing.T) {
 	}
 	if a := f.do("POST", "/v4/webim/accesslayer", "{}"); a.status != 200 || !strings.Contains(string(a.body), `"ActionStatus":"OK"`) {
 		t.Errorf("protocol call with a token set: %d %s", a.status, a.body)
+	}
+}
+
+// syncBuf is a log sink safe for the request log's writer goroutine.
+type syncBuf struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuf) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// The request log: every call, only failed ones, or none; written off the request path and
+// flushed by Close.
+func TestRequestLogModes(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		mode     mockserver.LogMode
+		ok, fail bool // whether the OK and the FAIL call are logged
+	}{{mockserver.LogAll, true, true}, {mockserver.LogErrors, false, true}, {mockserver.LogOff, false, false}} {
+		var buf syncBuf
+		srv := mockserver.New(mockserver.Options{Logger: slog.New(slog.NewTextHandler(&buf, nil)), Log: tc.mode})
+		if err := srv.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		f := &fixture{t: t, srv: srv}
+		f.do("POST", "/v4/webim/accesslayer", "{}")
+		f.do("POST", "/v4/openim/nosuchcommand", "{}")
+		_ = srv.Close()
+		out := buf.String()
+		if got := strings.Contains(out, "path=/v4/webim/accesslayer"); got != tc.ok {
+			t.Errorf("mode %d: OK call logged %v, want %v:\n%s", tc.mode, got, tc.ok, out)
+		}
+		if got := strings.Contains(out, "path=/v4/openim/nosuchcommand status=200 fail=true"); got != tc.fail {
+			t.Errorf("mode %d: FAIL call logged %v, want %v:\n%s", tc.mode, got, tc.fail, out)
+		}
 	}
 }

@@ -28,8 +28,10 @@ type Options struct {
 	Hold time.Duration // long-poll hold; default tim.DefaultHold
 	// Recorder gets every protocol call, whatever transport carried it (nil: none recorded).
 	Recorder *recorder.Recorder
-	// Logger gets one line per request when set.
+	// Logger gets one line per request when set (Log says which), written from a goroutine of its
+	// own once the server is started.
 	Logger *slog.Logger
+	Log    LogMode
 	// AdminToken, when set, protects /admin/: every admin call needs "Authorization: Bearer <token>".
 	AdminToken string
 }
@@ -50,6 +52,7 @@ type Server struct {
 
 	ln      net.Listener
 	srv     *http.Server
+	log     *reqLog // the request log's writer, from Start to Close
 	serveWG sync.WaitGroup
 	closed  bool
 }
@@ -155,13 +158,16 @@ func (s *Server) LoadScenario(id int64, sc *scenario.Scenario) (*scenario.Run, e
 	return run, nil
 }
 
-// AddAppFromScenario creates the tenant named by the scenario's tenant block (with its seed) and
-// applies the scenario to it.
-func (s *Server) AddAppFromScenario(sc *scenario.Scenario) (*state.App, *scenario.Run, error) {
+// AddAppFromScenario creates the tenant named by the scenario's tenant block (with its seed and,
+// unless the scenario sets its own, limits) and applies the scenario to it.
+func (s *Server) AddAppFromScenario(sc *scenario.Scenario, limits ...state.Limits) (*state.App, *scenario.Run, error) {
 	if sc.Tenant == nil {
 		return nil, nil, fmt.Errorf("%s: the scenario has no tenant block (sdkappid, secret)", sc.File)
 	}
 	o := state.Options{SDKAppID: sc.Tenant.SDKAppID, Secret: sc.Tenant.Secret}
+	if len(limits) > 0 {
+		o.Limits = limits[0]
+	}
 	if sc.Seed != nil {
 		o.Seed = *sc.Seed
 	}
@@ -233,38 +239,24 @@ func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, 
 func (s *Server) Handler() http.Handler { return s.logged(s.mux) }
 
 func (s *Server) logged(h http.Handler) http.Handler {
-	if s.o.Logger == nil {
+	if s.o.Logger == nil || s.o.Log == LogOff {
 		return h
 	}
+	lg := s.log // set by Start before it builds the handler; nil for in-process use
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		h.ServeHTTP(sw, r)
-		s.o.Logger.Info("request", "method", r.Method, "path", r.URL.Path, "status", sw.status,
-			"bytes", sw.n, "ms", time.Since(start).Milliseconds())
+		if s.o.Log == LogErrors && !sw.fail && sw.status < 300 {
+			return
+		}
+		ln := logLine{method: r.Method, path: r.URL.Path, status: sw.status, n: sw.n, fail: sw.fail, took: time.Since(start)}
+		if lg != nil {
+			lg.send(ln)
+		} else {
+			(&reqLog{logger: s.o.Logger}).write(ln) // in-process use without Start: no writer goroutine
+		}
 	})
-}
-
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-	n      int
-}
-
-func (w *statusWriter) WriteHeader(code int) { w.status = code; w.ResponseWriter.WriteHeader(code) }
-func (w *statusWriter) Write(b []byte) (int, error) {
-	n, err := w.ResponseWriter.Write(b)
-	w.n += n
-	return n, err
-}
-
-// Unwrap lets http.ResponseController reach the connection (the drop fault hijacks it).
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-func (w *statusWriter) Flush() {
-	if f, ok := w.ResponseWriter.(http.Flusher); ok {
-		f.Flush()
-	}
 }
 
 // Start listens and serves until Close (or until ctx ends).
@@ -275,6 +267,9 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	s.mu.Lock()
 	s.ln = ln
+	if s.o.Logger != nil && s.o.Log != LogOff {
+		s.log = startReqLog(s.o.Logger)
+	}
 	s.srv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	srv := s.srv
 	s.mu.Unlock()
@@ -311,6 +306,13 @@ func (s *Server) URL() string { return "http://" + s.Addr() }
 func (s *Server) Close() error {
 	err := s.shutdown()
 	s.serveWG.Wait()
+	s.mu.Lock()
+	l := s.log
+	s.log = nil
+	s.mu.Unlock()
+	if l != nil {
+		l.stop() // after the last request has finished: nothing sends any more
+	}
 	return err
 }
 

@@ -41,7 +41,7 @@ func newRoot() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServeCmd(), newRunCmd(), newDiffCmd(), newRecordCmd(), newReportCmd(), newScenarioCmd(), &cobra.Command{
+	root.AddCommand(newServeCmd(), newRunCmd(), newDiffCmd(), newRecordCmd(), newReportCmd(), newScenarioCmd(), newBenchCmd(), newBenchBareCmd(), &cobra.Command{
 		Use:   "version",
 		Short: "Print the version",
 		Run:   func(cmd *cobra.Command, _ []string) { fmt.Fprintln(cmd.OutOrStdout(), "imharness", version) },

@@ -36,6 +36,9 @@ type serveFlags struct {
 	quiet    bool
 	scenario string
 	token    string
+	pprof    bool
+	log      string
+	limits   state.Limits
 }
 
 func newServeCmd() *cobra.Command {
@@ -45,7 +48,10 @@ func newServeCmd() *cobra.Command {
 		Short: "Serve the fake IM server until interrupted",
 		Long: `Serve the fake Tencent Cloud IM server (v4 long-polling protocol) with one tenant.
 Point an SDK at it by rewriting https://webim.tim.qq.com to http://ADDR (see README).
-GET /healthz answers 200; the admin API is under /admin/v1/. One log line per request goes to stderr.
+GET /healthz answers 200; the admin API is under /admin/v1/. One log line per request goes to stderr
+(--log all), only for failed calls (--log errors), or none (--log off, --quiet).
+The tenant keeps at most --max-messages C2C messages (oldest evicted; --message-age also evicts by
+age, as the real service's roaming retention) and --max-events long-poll events per user.
 --admin-token (or $IMHARNESS_ADMIN_TOKEN) makes every admin call need "Authorization: Bearer TOKEN";
 serve refuses to listen beyond loopback without one, since the admin API can rewrite any tenant.
 --scenario loads a scenario at start: into the tenant its tenant: block names (instead of
@@ -64,8 +70,13 @@ serve refuses to listen beyond loopback without one, since the admin API can rew
 	fl.Int64Var(&f.sdkappid, "sdkappid", defaultSDKAppID, "SDKAppID of the tenant to create")
 	fl.StringVar(&f.secret, "secret", defaultSecret, "secret key the tenant's UserSigs are signed with")
 	fl.DurationVar(&f.hold, "hold", tim.DefaultHold, "how long a long poll with no news is held (keep under the SDK's request timeout: 6s up to tim-js-sdk 2.4.x, 30s from 2.5.0)")
-	fl.BoolVar(&f.quiet, "quiet", false, "do not log each request")
+	fl.BoolVar(&f.quiet, "quiet", false, "do not log requests (--log off)")
+	fl.StringVar(&f.log, "log", "all", "which requests to log to stderr: all, errors (FAIL envelopes, non-2xx) or off")
+	fl.IntVar(&f.limits.MaxMessages, "max-messages", state.DefaultMaxMessages, "C2C messages the tenant keeps for roaming and offline sync; the oldest are evicted")
+	fl.DurationVar(&f.limits.MessageAge, "message-age", 0, "evict C2C messages older than this, by the tenant clock (e.g. 168h; 0 keeps them)")
+	fl.IntVar(&f.limits.MaxEvents, "max-events", state.DefaultMaxEvents, "long-poll events kept per user; the oldest are dropped")
 	fl.StringVar(&f.scenario, "scenario", "", "scenario file (YAML, see fixtures/README.md) to load at start")
+	fl.BoolVar(&f.pprof, "pprof", false, "serve the Go profiler under /debug/pprof/ (loopback only; imharness bench uses it)")
 	fl.StringVar(&f.token, "admin-token", os.Getenv("IMHARNESS_ADMIN_TOKEN"), "bearer token the admin API requires (default $IMHARNESS_ADMIN_TOKEN); needed to listen beyond loopback")
 	return cmd
 }
@@ -75,6 +86,16 @@ func serve(ctx context.Context, f serveFlags, cmd *cobra.Command) error {
 		return &exitError{code: 2, err: fmt.Errorf("refusing to listen on %s without --admin-token: the admin API there could be "+
 			"reached from other machines and rewrites tenants, faults and clocks; pass --admin-token TOKEN "+
 			"(or set IMHARNESS_ADMIN_TOKEN), or listen on 127.0.0.1", f.addr)}
+	}
+	mode, ok := mockserver.ParseLogMode(f.log)
+	if !ok {
+		return &exitError{code: 2, err: fmt.Errorf("--log %q: want all, errors or off", f.log)}
+	}
+	if f.quiet {
+		mode = mockserver.LogOff
+	}
+	if f.limits.MaxMessages < 1 || f.limits.MaxEvents < 1 || f.limits.MessageAge < 0 {
+		return &exitError{code: 2, err: fmt.Errorf("--max-messages and --max-events must be positive, --message-age not negative")}
 	}
 	var sc *scenario.Scenario
 	if f.scenario != "" {
@@ -99,11 +120,17 @@ func serve(ctx context.Context, f serveFlags, cmd *cobra.Command) error {
 				time.Since(start).Round(time.Millisecond), p.Index, p.At, p.When, p.Action, res)
 		}
 	}
-	o := mockserver.Options{Addr: f.addr, Hold: f.hold, AdminToken: f.token}
-	if !f.quiet {
+	o := mockserver.Options{Addr: f.addr, Hold: f.hold, AdminToken: f.token, Log: mode}
+	if mode != mockserver.LogOff {
 		o.Logger = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
 	}
+	if f.pprof && !loopbackOnly(f.addr) {
+		return &exitError{code: 2, err: fmt.Errorf("--pprof exposes the process's internals: listen on 127.0.0.1 to use it")}
+	}
 	srv := mockserver.New(o)
+	if f.pprof {
+		mountPprof(srv.Handle)
+	}
 	app, run, err := addTenant(srv, f, sc)
 	if err == nil {
 		err = srv.Start(ctx)
@@ -130,9 +157,9 @@ func serve(ctx context.Context, f serveFlags, cmd *cobra.Command) error {
 // flags' one, with the scenario (if any) loaded into it.
 func addTenant(srv *mockserver.Server, f serveFlags, sc *scenario.Scenario) (*state.App, *scenario.Run, error) {
 	if sc != nil && sc.Tenant != nil {
-		return srv.AddAppFromScenario(sc)
+		return srv.AddAppFromScenario(sc, f.limits) // a limits: block in the scenario wins
 	}
-	app, err := srv.AddApp(state.Options{SDKAppID: f.sdkappid, Secret: f.secret})
+	app, err := srv.AddApp(state.Options{SDKAppID: f.sdkappid, Secret: f.secret, Limits: f.limits})
 	if err != nil || sc == nil {
 		return app, nil, err
 	}

@@ -69,6 +69,9 @@ func (sc *Scenario) Apply(t Target) (*Run, error) {
 	if sc.Clock != nil {
 		applyClock(app.Clock(), *sc.Clock)
 	}
+	if sc.Limits != nil {
+		app.SetLimits(sc.Limits.State())
+	}
 	for _, u := range sc.Users {
 		app.EnsureUser(u.ID)
 		if len(u.Profile) > 0 {

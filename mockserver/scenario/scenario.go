@@ -34,6 +34,7 @@ type Scenario struct {
 	Proves      string       `yaml:"proves"` // what a spec loading the file proves (the fixture library)
 	Tenant      *Tenant      `yaml:"tenant"`
 	Seed        *uint64      `yaml:"seed"`
+	Limits      *Limits      `yaml:"limits"`
 	Clock       *Clock       `yaml:"clock"`
 	Users       []User       `yaml:"users"`
 	Friends     []Friendship `yaml:"friends"`
@@ -51,6 +52,18 @@ type Scenario struct {
 type Tenant struct {
 	SDKAppID int64  `yaml:"sdkappid"`
 	Secret   string `yaml:"secret"`
+}
+
+// Limits bound what the tenant keeps (state.Limits); absent fields keep the defaults.
+type Limits struct {
+	MaxMessages int          `yaml:"max_messages"`
+	MessageAge  dur.Duration `yaml:"message_age"`
+	MaxEvents   int          `yaml:"max_events"`
+}
+
+// State is the limits as the state takes them.
+func (l Limits) State() state.Limits {
+	return state.Limits{MaxMessages: l.MaxMessages, MessageAge: l.MessageAge.D(), MaxEvents: l.MaxEvents}
 }
 
 // Clock sets the tenant clock: Freeze ("now" or RFC 3339) first, then Advance (may be negative).
@@ -235,6 +248,16 @@ func (sc *Scenario) check() error {
 		}
 		if t.Secret == "" {
 			return errAt("tenant.secret", "must not be empty")
+		}
+	}
+	if l := sc.Limits; l != nil {
+		switch {
+		case l.MaxMessages < 0:
+			return errAt("limits.max_messages", "want a positive count (absent: the default)")
+		case l.MaxEvents < 0:
+			return errAt("limits.max_events", "want a positive count (absent: the default)")
+		case l.MessageAge < 0:
+			return errAt("limits.message_age", "want a positive duration (absent: no age limit)")
 		}
 	}
 	if c := sc.Clock; c != nil {

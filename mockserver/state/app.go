@@ -32,6 +32,7 @@ type Options struct {
 	Secret   string
 	Seed     uint64 // for reproducible ids; 0 means derive from SDKAppID
 	Clock    *Clock // nil means a real-time clock
+	Limits   Limits // what the tenant keeps (limits.go); the zero value is the defaults
 }
 
 // App is one tenant: an SDKAppID with its secret, users, sessions, messages and groups.
@@ -47,10 +48,14 @@ type App struct {
 	sessions map[string]*session // by A2Key
 	nextInst map[string]int      // per user: instance counter for connection names
 
-	c2c    []*C2CMessage            // every C2C message, in send order
-	pairs  map[string][]*C2CMessage // by pairKey, in send order
-	groups map[string]*group
-	gx     groupExtra // the rest of the group model (group.go)
+	c2c []*C2CMessage // the C2C messages kept (Limits), in send order
+	// evictedC2C counts messages evicted from the head of c2c: a message's Index is its place in
+	// the tenant's whole send order, evicted ones included.
+	evictedC2C int
+	limits     Limits
+	pairs      map[string][]*C2CMessage // by pairKey, in send order
+	groups     map[string]*group
+	gx         groupExtra // the rest of the group model (group.go)
 
 	closed    bool
 	c2cNotify bool  // C2C messages reach the long poll as notifications only (SetC2CNotify)
@@ -70,7 +75,7 @@ func NewApp(o Options) *App {
 	return &App{
 		id: o.SDKAppID, secret: o.Secret, clock: c, ids: newIDs(seed),
 		users: map[string]*user{}, sessions: map[string]*session{}, nextInst: map[string]int{},
-		pairs: map[string][]*C2CMessage{}, groups: map[string]*group{},
+		pairs: map[string][]*C2CMessage{}, groups: map[string]*group{}, limits: o.Limits.withDefaults(),
 	}
 }
 
@@ -107,14 +112,18 @@ type user struct {
 	black   map[string]time.Time
 	pendIn  map[string]*Pendency // friend requests to this user, by requester
 
-	mailbox  []*C2CMessage    // C2C messages to this user, in arrival order
-	synced   int              // mailbox entries already synced or pushed
-	readTime map[string]int64 // peer → last read message time (unix seconds)
+	mailbox []*C2CMessage // C2C messages to this user kept (Limits), in arrival order
+	// mailboxBase is how many mailbox entries were evicted from its head: positions (synced,
+	// readUpTo, sync cookies) count from the user's first message, evicted ones included.
+	mailboxBase int
+	synced      int              // mailbox positions already synced or pushed
+	readTime    map[string]int64 // peer → last read message time (unix seconds)
 	// readUpTo: peer → mailbox length already read. Times have second granularity, so a message
 	// arriving in the second of the read mark must not count as read: the mark is positional.
 	readUpTo map[string]int
 
-	events []Event // per-user event queue; Event.Seq == index+1
+	events    []Event // per-user event queue kept (Limits); Event.Seq == eventBase+index+1
+	eventBase uint64  // events dropped from the head of the queue
 	// syncedEvents is how many events were queued when the user's last C2C sync completed (the
 	// syncGen-th one): a long poll opened after it delivers what came later, even before
 	// getlongpollingid.
@@ -299,7 +308,7 @@ func (a *App) OpenLongPoll(a2 string) (string, error) {
 	// call would reach neither the sync nor the long poll. A client that did not sync since it
 	// logged in sees what happens from now on.
 	u := a.users[s.User]
-	s.watermark = uint64(len(u.events))
+	s.watermark = u.eventEnd()
 	if u.syncGen > s.syncGen {
 		s.watermark = u.syncedEvents
 	}

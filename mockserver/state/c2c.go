@@ -57,7 +57,7 @@ func (a *App) SendC2C(fromInstance int, m C2CMessage) (C2CMessage, error) {
 		return m, errorf(CodeBadRequest, "MsgBody is empty")
 	}
 	m.Time = a.clock.Now().Unix()
-	m.Index = len(a.c2c) + 1
+	m.Index = a.evictedC2C + len(a.c2c) + 1
 	cp := m
 	a.c2c = append(a.c2c, &cp)
 	if !m.OnlineOnly {
@@ -73,13 +73,17 @@ func (a *App) SendC2C(fromInstance int, m C2CMessage) (C2CMessage, error) {
 	if m.To != m.From {
 		a.push(from, Event{Kind: EvC2CMessage, C2C: &cp, ExceptInstance: fromInstance})
 	}
+	a.evictC2C()
 	return cp, nil
 }
 
+// mailboxEnd is the position after the user's newest mailbox entry.
+func (u *user) mailboxEnd() int { return u.mailboxBase + len(u.mailbox) }
+
 // markSynced records that a message reached the user, so a later offline sync skips it. Lock held.
 func (a *App) markSynced(u *user, m *C2CMessage) {
-	for i := u.synced; i < len(u.mailbox); i++ {
-		if u.mailbox[i] == m {
+	for i := max(u.synced, u.mailboxBase); i < u.mailboxEnd(); i++ {
+		if u.mailbox[i-u.mailboxBase] == m {
 			u.synced = i + 1
 			return
 		}
@@ -115,21 +119,22 @@ func (a *App) SyncC2C(userID, cookie string) (SyncPage, error) {
 	start := u.synced
 	if cookie != "" {
 		n, err := strconv.Atoi(strings.TrimPrefix(cookie, "c"))
-		if err != nil || !strings.HasPrefix(cookie, "c") || n < 0 || n > len(u.mailbox) {
+		if err != nil || !strings.HasPrefix(cookie, "c") || n < 0 || n > u.mailboxEnd() {
 			return SyncPage{}, errorf(CodeBadRequest, "Cookie %q is not a sync cursor of this server", cookie)
 		}
 		start = n
 	}
-	end := min(start+syncPageSize, len(u.mailbox))
-	p := SyncPage{Cookie: fmt.Sprintf("c%d", end), Complete: end == len(u.mailbox)}
-	for _, m := range u.mailbox[start:end] {
+	start = max(start, u.mailboxBase) // messages evicted since are not synced any more
+	end := min(start+syncPageSize, u.mailboxEnd())
+	p := SyncPage{Cookie: fmt.Sprintf("c%d", end), Complete: end == u.mailboxEnd()}
+	for _, m := range u.mailbox[start-u.mailboxBase : end-u.mailboxBase] {
 		p.Messages = append(p.Messages, *m)
 	}
 	if p.Complete && end > u.synced {
 		u.synced = end
 	}
 	if p.Complete {
-		u.syncedEvents = uint64(len(u.events))
+		u.syncedEvents = u.eventEnd()
 		u.syncGen++
 	}
 	if cookie == "" {
@@ -143,11 +148,12 @@ func (a *App) SyncC2C(userID, cookie string) (SyncPage, error) {
 // unread counts, per peer, the messages newer than the user's read mark among mailbox[:upto]
 // (upto < 0: the whole mailbox). Lock held.
 func (a *App) unread(u *user, upto int) []Unread {
-	if upto < 0 || upto > len(u.mailbox) {
-		upto = len(u.mailbox)
+	if upto < 0 || upto > u.mailboxEnd() {
+		upto = u.mailboxEnd()
 	}
 	byPeer := map[string]*Unread{}
-	for i, m := range u.mailbox[:upto] {
+	for i := u.mailboxBase; i < upto; i++ {
+		m := u.mailbox[i-u.mailboxBase]
 		if m.From == u.id || m.Revoked || i < u.readUpTo[m.From] {
 			continue
 		}
@@ -205,6 +211,9 @@ func (a *App) RoamC2C(userID, peer string, max int, key string) (RoamPage, error
 				break
 			}
 		}
+		if end < 0 && a.evictedBefore(list, key) {
+			return RoamPage{Complete: true}, nil // the cursor's message was evicted: nothing older is kept
+		}
 		if end < 0 {
 			return RoamPage{}, errorf(CodeBadRequest, "MsgKey %q does not name a message of this conversation", key)
 		}
@@ -237,8 +246,8 @@ func (a *App) MarkC2CRead(userID, peer string, t int64, receipt bool) error {
 	if t > u.readTime[peer] {
 		u.readTime[peer] = t
 	}
-	for i, m := range u.mailbox {
-		if m.From == peer && m.Time <= t && i+1 > u.readUpTo[peer] {
+	for j, m := range u.mailbox {
+		if i := u.mailboxBase + j; m.From == peer && m.Time <= t && i+1 > u.readUpTo[peer] {
 			u.readUpTo[peer] = i + 1
 		}
 	}

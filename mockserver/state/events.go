@@ -62,10 +62,14 @@ type RawEvent struct {
 
 // push appends an event to the user's queue and wakes its long polls. Lock held.
 func (a *App) push(u *user, e Event) {
-	e.Seq = uint64(len(u.events)) + 1
+	e.Seq = u.eventEnd() + 1
 	u.events = append(u.events, e)
+	a.trimEvents(u)
 	u.wakeAll()
 }
+
+// eventEnd is the Seq of the user's newest event (0 before the first).
+func (u *user) eventEnd() uint64 { return u.eventBase + uint64(len(u.events)) }
 
 // PushRaw queues a protocol-specific event for every session of a user.
 func (a *App) PushRaw(userID string, raw RawEvent) error {
@@ -111,8 +115,11 @@ func (a *App) Poll(a2, longPollID string, after uint64, max int) (PollResult, <-
 	if after < s.watermark {
 		after = s.watermark
 	}
+	if after < u.eventBase { // the events after the cursor were dropped: deliver from the oldest kept
+		after = u.eventBase
+	}
 	var out []Event
-	for i := int(after); i < len(u.events) && len(out) < max; i++ {
+	for i := int(after - u.eventBase); i < len(u.events) && len(out) < max; i++ {
 		e := u.events[i]
 		if e.ExceptInstance == s.Instance {
 			continue
