@@ -182,7 +182,9 @@ func (b *BareTarget) SendC2C(_, to int, text string) (string, []byte) {
 
 func (b *BareTarget) Group(context.Context, int) error { return nil }
 
-func (b *BareTarget) SendGroup(text string) (string, []byte) { return b.Base + "/bare/fanout", []byte(text) }
+func (b *BareTarget) SendGroup(text string) (string, []byte) {
+	return b.Base + "/bare/fanout", []byte(text)
+}
 
 type httpClient struct {
 	*http.Client
