@@ -6,7 +6,7 @@ REPORT   ?= out/report
 # Spec processes for the Ginkgo suites: SDK steps mostly wait on I/O, so more than the 2 cores.
 PROCS    ?= 4
 
-.PHONY: deps test unit suites conformance build fuzz bench clean
+.PHONY: deps test unit suites conformance build fuzz bench soak clean
 
 deps: $(NODE_DIR)/node_modules/.package-lock.json
 	$(GO) mod download
@@ -43,6 +43,12 @@ BENCH_ARGS ?=
 bench: build
 	$(GO) test ./mockserver/tim -run '^$$' -bench . -benchtime 2000x
 	bin/imharness bench $(BENCH_ARGS)
+
+# The long soak: 40 users, 8000 messages through faults; prints a summary table. The short form
+# of the same test runs in `make test`. SOAK_SEED picks another deterministic run.
+SOAK_SEED ?= 1
+soak:
+	$(GO) test -race -count=1 ./mockserver -run '^TestSoak$$' -timeout 20m -v -args -soak.long -soak.seed $(SOAK_SEED)
 
 clean:
 	rm -rf bin out

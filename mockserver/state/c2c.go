@@ -56,6 +56,9 @@ func (a *App) SendC2C(fromInstance int, m C2CMessage) (C2CMessage, error) {
 	if len(m.Body) == 0 {
 		return m, errorf(CodeBadRequest, "MsgBody is empty")
 	}
+	if dup := a.resent(m); dup != nil {
+		return *dup, nil // a retry of a send whose answer the client lost: stored and delivered once
+	}
 	m.Time = a.clock.Now().Unix()
 	m.Index = a.evictedC2C + len(a.c2c) + 1
 	cp := m
@@ -75,6 +78,25 @@ func (a *App) SendC2C(fromInstance int, m C2CMessage) (C2CMessage, error) {
 	}
 	a.evictC2C()
 	return cp, nil
+}
+
+// resendWindow is how far back in a conversation a resent message is recognised.
+const resendWindow = 64
+
+// resent finds the stored message m repeats: the same sender, receiver, MsgSeq and MsgRandom among
+// the conversation's latest messages. SDKs resend a message whose reply they did not get with the
+// same MsgSeq and MsgRandom, and the real service stores and delivers it once. Lock held.
+func (a *App) resent(m C2CMessage) *C2CMessage {
+	if m.Random == 0 && m.Seq == 0 {
+		return nil // nothing identifies the message: every send is a new one
+	}
+	list := a.pairs[pairKey(m.From, m.To)]
+	for i := len(list) - 1; i >= 0 && i >= len(list)-resendWindow; i-- {
+		if p := list[i]; p.From == m.From && p.To == m.To && p.Seq == m.Seq && p.Random == m.Random {
+			return p
+		}
+	}
+	return nil
 }
 
 // mailboxEnd is the position after the user's newest mailbox entry.

@@ -142,3 +142,28 @@ func randoms(ms []state.C2CMessage) []uint32 {
 	}
 	return out
 }
+
+// A resend (same sender, receiver, MsgSeq and MsgRandom: the SDK retrying a send whose reply it lost)
+// is stored and delivered once; the answer is the stored message.
+func TestResendIsStoredOnce(t *testing.T) {
+	app := state.NewApp(state.Options{SDKAppID: 1, Secret: "s"})
+	app.EnsureUser("alice")
+	app.EnsureUser("bob")
+	m := state.C2CMessage{From: "alice", To: "bob", Seq: 7, Random: 42, Body: text("x")}
+	first, err := app.SendC2C(0, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := app.SendC2C(0, m)
+	if err != nil || again.Key() != first.Key() {
+		t.Fatalf("resend answered %v %v, want the stored message %s", again.Key(), err, first.Key())
+	}
+	other := m
+	other.Random = 43 // a new message with the same MsgSeq is a new message
+	if _, err := app.SendC2C(0, other); err != nil {
+		t.Fatal(err)
+	}
+	if n, ev := len(app.C2CHistory("alice", "bob")), len(app.EventsOf("bob")); n != 2 || ev != 2 {
+		t.Errorf("history %d, bob's events %d; want 2 each", n, ev)
+	}
+}
