@@ -51,7 +51,8 @@ Point an SDK at it by rewriting https://webim.tim.qq.com to http://ADDR (see REA
 GET /healthz answers 200; the admin API is under /admin/v1/. One log line per request goes to stderr
 (--log all), only for failed calls (--log errors), or none (--log off, --quiet).
 The tenant keeps at most --max-messages C2C messages (oldest evicted; --message-age also evicts by
-age, as the real service's roaming retention) and --max-events long-poll events per user.
+age, as the real service's roaming retention), --max-events long-poll events per user and
+--max-upload-bytes of uploaded files (the oldest evicted).
 --admin-token (or $IMHARNESS_ADMIN_TOKEN) makes every admin call need "Authorization: Bearer TOKEN";
 serve refuses to listen beyond loopback without one, since the admin API can rewrite any tenant.
 --scenario loads a scenario at start: into the tenant its tenant: block names (instead of
@@ -75,6 +76,7 @@ serve refuses to listen beyond loopback without one, since the admin API can rew
 	fl.IntVar(&f.limits.MaxMessages, "max-messages", state.DefaultMaxMessages, "C2C messages the tenant keeps for roaming and offline sync; the oldest are evicted")
 	fl.DurationVar(&f.limits.MessageAge, "message-age", 0, "evict C2C messages older than this, by the tenant clock (e.g. 168h; 0 keeps them)")
 	fl.IntVar(&f.limits.MaxEvents, "max-events", state.DefaultMaxEvents, "long-poll events kept per user; the oldest are dropped")
+	fl.IntVar(&f.limits.MaxUploadBytes, "max-upload-bytes", state.DefaultMaxUploadBytes, "bytes of uploaded files the tenant stores; the oldest files are evicted")
 	fl.StringVar(&f.scenario, "scenario", "", "scenario file (YAML, see fixtures/README.md) to load at start")
 	fl.BoolVar(&f.pprof, "pprof", false, "serve the Go profiler under /debug/pprof/ (loopback only; imharness bench uses it)")
 	fl.StringVar(&f.token, "admin-token", os.Getenv("IMHARNESS_ADMIN_TOKEN"), "bearer token the admin API requires (default $IMHARNESS_ADMIN_TOKEN); needed to listen beyond loopback")
@@ -94,8 +96,8 @@ func serve(ctx context.Context, f serveFlags, cmd *cobra.Command) error {
 	if f.quiet {
 		mode = mockserver.LogOff
 	}
-	if f.limits.MaxMessages < 1 || f.limits.MaxEvents < 1 || f.limits.MessageAge < 0 {
-		return &exitError{code: 2, err: fmt.Errorf("--max-messages and --max-events must be positive, --message-age not negative")}
+	if f.limits.MaxMessages < 1 || f.limits.MaxEvents < 1 || f.limits.MaxUploadBytes < 1 || f.limits.MessageAge < 0 {
+		return &exitError{code: 2, err: fmt.Errorf("--max-messages, --max-events and --max-upload-bytes must be positive, --message-age not negative")}
 	}
 	var sc *scenario.Scenario
 	if f.scenario != "" {

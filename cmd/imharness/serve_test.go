@@ -183,7 +183,7 @@ func TestServeAdminToken(t *testing.T) {
 
 func TestServeBadLimitsAndLog(t *testing.T) {
 	t.Parallel()
-	for _, args := range [][]string{{"--log", "verbose"}, {"--max-messages", "0"}, {"--max-events", "-1"}, {"--message-age", "-1h"}} {
+	for _, args := range [][]string{{"--log", "verbose"}, {"--max-messages", "0"}, {"--max-events", "-1"}, {"--max-upload-bytes", "0"}, {"--message-age", "-1h"}} {
 		_, _, err := execute(context.Background(), append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
 		if exitCode(err) != 2 || err == nil || !strings.Contains(err.Error(), strings.TrimPrefix(args[0], "--")) {
 			t.Errorf("serve %v: exit %d, %v; want exit 2 naming the flag", args, exitCode(err), err)

@@ -56,14 +56,15 @@ type Tenant struct {
 
 // Limits bound what the tenant keeps (state.Limits); absent fields keep the defaults.
 type Limits struct {
-	MaxMessages int          `yaml:"max_messages"`
-	MessageAge  dur.Duration `yaml:"message_age"`
-	MaxEvents   int          `yaml:"max_events"`
+	MaxMessages    int          `yaml:"max_messages"`
+	MessageAge     dur.Duration `yaml:"message_age"`
+	MaxEvents      int          `yaml:"max_events"`
+	MaxUploadBytes int          `yaml:"max_upload_bytes"`
 }
 
 // State is the limits as the state takes them.
 func (l Limits) State() state.Limits {
-	return state.Limits{MaxMessages: l.MaxMessages, MessageAge: l.MessageAge.D(), MaxEvents: l.MaxEvents}
+	return state.Limits{MaxMessages: l.MaxMessages, MessageAge: l.MessageAge.D(), MaxEvents: l.MaxEvents, MaxUploadBytes: l.MaxUploadBytes}
 }
 
 // Clock sets the tenant clock: Freeze ("now" or RFC 3339) first, then Advance (may be negative).
@@ -256,6 +257,8 @@ func (sc *Scenario) check() error {
 			return errAt("limits.max_messages", "want a positive count (absent: the default)")
 		case l.MaxEvents < 0:
 			return errAt("limits.max_events", "want a positive count (absent: the default)")
+		case l.MaxUploadBytes < 0:
+			return errAt("limits.max_upload_bytes", "want a positive byte count (absent: the default)")
 		case l.MessageAge < 0:
 			return errAt("limits.message_age", "want a positive duration (absent: no age limit)")
 		}

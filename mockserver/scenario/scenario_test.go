@@ -299,20 +299,20 @@ func TestGroupLoadErrors(t *testing.T) {
 }
 
 func TestLimits(t *testing.T) {
-	sc, err := scenario.Parse("l.yaml", []byte("limits: {max_messages: 3, message_age: 48h, max_events: 40}\nusers: [{id: a}, {id: b}]\n"+
+	sc, err := scenario.Parse("l.yaml", []byte("limits: {max_messages: 3, message_age: 48h, max_events: 40, max_upload_bytes: 4096}\nusers: [{id: a}, {id: b}]\n"+
 		"messages:\n  - {from: a, to: b, text: one}\n  - {from: a, to: b, text: two}\n  - {from: b, to: a, text: three}\n  - {from: a, to: b, text: four}\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	tg := newTarget(1400000001)
 	apply(t, sc, tg)
-	if got, want := tg.App.Limits(), (state.Limits{MaxMessages: 3, MessageAge: 48 * time.Hour, MaxEvents: 40}); got != want {
+	if got, want := tg.App.Limits(), (state.Limits{MaxMessages: 3, MessageAge: 48 * time.Hour, MaxEvents: 40, MaxUploadBytes: 4096}); got != want {
 		t.Errorf("limits %+v, want %+v", got, want)
 	}
 	if n := len(tg.App.C2CHistory("a", "b")); n != 3 {
 		t.Errorf("history keeps %d of 4 seeded messages with max_messages 3", n)
 	}
-	for _, bad := range []string{"limits: {max_messages: -1}", "limits: {max_events: -2}", "limits: {message_age: -1h}", "limits: {max_bytes: 3}"} {
+	for _, bad := range []string{"limits: {max_messages: -1}", "limits: {max_events: -2}", "limits: {message_age: -1h}", "limits: {max_upload_bytes: -5}", "limits: {max_bytes: 3}"} {
 		if _, err := scenario.Parse("l.yaml", []byte(bad+"\n")); err == nil || !strings.Contains(err.Error(), "limits") && !strings.Contains(err.Error(), "max_bytes") {
 			t.Errorf("%s: %v, want an error naming the key", bad, err)
 		}

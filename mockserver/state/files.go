@@ -21,6 +21,9 @@ type upload struct {
 type files struct {
 	partial map[string]*upload // by the client's upload key
 	done    map[string][]byte  // by UUID
+	order   []string           // finished UUIDs, oldest first (eviction order, Limits.MaxUploadBytes)
+	stored  int                // bytes in done
+	pending int                // bytes in partial
 }
 
 // UploadKey identifies one upload in progress: the client names it by its sequence and random.
@@ -55,6 +58,9 @@ func (a *App) PutSlice(k UploadKey, size, offset int, data []byte, md5hex string
 		up = &upload{size: size}
 		a.files.partial[key] = up
 	}
+	if lim := a.limits.MaxUploadBytes; lim > 0 && a.files.pending+len(data) > lim {
+		return SliceResult{}, errorf(CodeBadRequest, "uploads in progress would hold %d bytes, past the tenant's upload limit of %d", a.files.pending+len(data), lim)
+	}
 	if up.size != size {
 		return SliceResult{}, errorf(CodeBadRequest, "File_Size %d differs from the upload's first slice (%d)", size, up.size)
 	}
@@ -65,16 +71,23 @@ func (a *App) PutSlice(k UploadKey, size, offset int, data []byte, md5hex string
 		return SliceResult{}, errorf(CodeBadRequest, "slice ends at %d, past File_Size %d", len(up.data)+len(data), size)
 	}
 	up.data = append(up.data, data...)
+	a.files.pending += len(data)
 	if len(up.data) < size {
 		return SliceResult{Next: len(up.data)}, nil
 	}
 	delete(a.files.partial, key)
+	a.files.pending -= size
 	sum := md5.Sum(up.data)
 	got := hex.EncodeToString(sum[:])
 	if md5hex != "" && md5hex != got {
 		return SliceResult{}, errorf(CodeBadRequest, "File_Str_Md5 %s does not match the uploaded bytes (%s)", md5hex, got)
 	}
+	if _, ok := a.files.done[got]; !ok {
+		a.files.order = append(a.files.order, got)
+		a.files.stored += size
+	}
 	a.files.done[got] = up.data
+	a.evictFiles()
 	return SliceResult{Next: size, Finished: true, UUID: got, Data: up.data}, nil
 }
 
@@ -84,4 +97,17 @@ func (a *App) File(uuid string) ([]byte, bool) {
 	defer a.mu.Unlock()
 	b, ok := a.files.done[uuid]
 	return b, ok
+}
+
+// evictFiles drops the oldest finished files while the tenant stores more than MaxUploadBytes
+// (the real service's file storage expires too; a download of an evicted file fails). Lock held.
+func (a *App) evictFiles() {
+	lim := a.limits.MaxUploadBytes
+	for lim > 0 && a.files.stored > lim && len(a.files.order) > 0 {
+		u := a.files.order[0]
+		a.files.order[0] = ""
+		a.files.order = a.files.order[1:]
+		a.files.stored -= len(a.files.done[u])
+		delete(a.files.done, u)
+	}
 }

@@ -21,12 +21,18 @@ type Limits struct {
 	// dropped, and a poll whose cursor points before them gets the oldest kept. 0 means
 	// DefaultMaxEvents, negative no limit.
 	MaxEvents int
+	// MaxUploadBytes bounds the bytes of uploaded files the tenant stores; past it the oldest
+	// finished files are evicted, and slices that would take uploads in progress past it are
+	// refused. 0 means DefaultMaxUploadBytes, negative no limit.
+	MaxUploadBytes int
 }
 
 // Defaults: generous for any test, bounded for a server that runs for days.
 const (
 	DefaultMaxMessages = 100_000
 	DefaultMaxEvents   = 1_000
+	// DefaultMaxUploadBytes is 256 MiB per tenant.
+	DefaultMaxUploadBytes = 256 << 20
 )
 
 func (l Limits) withDefaults() Limits {
@@ -35,6 +41,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxEvents == 0 {
 		l.MaxEvents = DefaultMaxEvents
+	}
+	if l.MaxUploadBytes == 0 {
+		l.MaxUploadBytes = DefaultMaxUploadBytes
 	}
 	return l
 }
@@ -53,6 +62,7 @@ func (a *App) SetLimits(l Limits) {
 	defer a.mu.Unlock()
 	a.limits = l.withDefaults()
 	a.evictC2C()
+	a.evictFiles()
 }
 
 // evictC2C drops the oldest stored C2C messages beyond the count and age limits. Messages are

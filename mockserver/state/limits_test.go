@@ -1,6 +1,7 @@
 package state_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -165,5 +166,39 @@ func TestResendIsStoredOnce(t *testing.T) {
 	}
 	if n, ev := len(app.C2CHistory("alice", "bob")), len(app.EventsOf("bob")); n != 2 || ev != 2 {
 		t.Errorf("history %d, bob's events %d; want 2 each", n, ev)
+	}
+}
+
+// Uploaded files past MaxUploadBytes: the oldest finished ones are evicted; an upload in progress
+// that would pass the limit is refused.
+func TestMaxUploadBytes(t *testing.T) {
+	app := state.NewApp(state.Options{SDKAppID: 1, Secret: "s", Limits: state.Limits{MaxUploadBytes: 100}})
+	put := func(r uint64, b string) (state.SliceResult, error) {
+		return app.PutSlice(state.UploadKey{User: "alice", Seq: 1, Random: r}, len(b), 0, []byte(b), "")
+	}
+	var uuids []string
+	for i, b := range []string{strings.Repeat("a", 40), strings.Repeat("b", 40), strings.Repeat("c", 40)} {
+		res, err := put(uint64(i+1), b)
+		if err != nil || !res.Finished {
+			t.Fatalf("upload %d: %+v %v", i, res, err)
+		}
+		uuids = append(uuids, res.UUID)
+	}
+	if _, ok := app.File(uuids[0]); ok {
+		t.Error("the oldest file is still stored with 120 bytes uploaded and a 100-byte limit")
+	}
+	for _, u := range uuids[1:] {
+		if _, ok := app.File(u); !ok {
+			t.Errorf("file %s was evicted; only the oldest should be", u)
+		}
+	}
+	// An upload in progress counts too: 60 of 101 bytes, then 41 more would pass the limit.
+	if _, err := app.PutSlice(state.UploadKey{User: "bob", Seq: 2, Random: 9}, 101, 0, []byte(strings.Repeat("d", 60)), ""); err == nil {
+		// 101 bytes cannot fit a 100-byte limit at all; the first slice fits, the second must not.
+		if _, err := app.PutSlice(state.UploadKey{User: "bob", Seq: 2, Random: 9}, 101, 60, []byte(strings.Repeat("d", 41)), ""); err == nil || !strings.Contains(err.Error(), "upload limit") {
+			t.Errorf("a slice past the upload limit: %v, want a refusal naming the limit", err)
+		}
+	} else {
+		t.Fatalf("first slice: %v", err)
 	}
 }
