@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -48,6 +49,7 @@ type TIM struct {
 
 	mu       sync.Mutex
 	sessions map[int]*Session
+	seq      atomic.Int64
 }
 
 // NewTIM drives the tenant sdkappid/secret at base.
@@ -118,7 +120,8 @@ func (t *TIM) session(i int) *Session {
 }
 
 func (t *TIM) SendC2C(from, to int, text string) (string, []byte) {
-	return t.session(from).URL("openim/sendmsg"), sendBody(userName(from), userName(to), from, text)
+	// Every message gets a MsgSeq and MsgRandom of its own, as from an SDK: equal ones are a resend.
+	return t.session(from).URL("openim/sendmsg"), sendBody(userName(from), userName(to), int(t.seq.Add(1)), text)
 }
 
 const benchGroup = "bench-fanout"
@@ -133,7 +136,7 @@ func (t *TIM) Group(ctx context.Context, n int) error {
 
 func (t *TIM) SendGroup(text string) (string, []byte) {
 	return t.session(0).URL("group_open_http_svc/send_group_msg"),
-		fmt.Appendf(nil, `{"GroupId":%q,"Random":1,"MsgBody":[{"MsgType":"TIMTextElem","MsgContent":{"Text":%q}}]}`, benchGroup, text)
+		fmt.Appendf(nil, `{"GroupId":%q,"Random":%d,"MsgBody":[{"MsgType":"TIMTextElem","MsgContent":{"Text":%q}}]}`, benchGroup, t.seq.Add(1), text)
 }
 
 // --- the bare baseline -------------------------------------------------------------------------
