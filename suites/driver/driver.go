@@ -130,7 +130,15 @@ func Start(ctx context.Context, o Options) (*Client, error) {
 	if _, err := os.Stat(script); err != nil {
 		return nil, fmt.Errorf("driver[%s]: %s not found (set Options.NodeDir or $IMHARNESS_NODE_DIR): %w", o.UserID, script, err)
 	}
-	for _, pkg := range []string{o.SDK, "xhr2"} {
+	pkgs := []string{o.SDK, "xhr2"}
+	if file, ok := strings.CutPrefix(o.SDK, WebIMPrefix); ok {
+		// A user-given webim.js 1.x file, run by adapters/webim.js: no npm package to look for.
+		if _, err := os.Stat(file); err != nil {
+			return nil, fmt.Errorf("driver[%s]: webim.js file: %w", o.UserID, err)
+		}
+		pkgs = pkgs[1:]
+	}
+	for _, pkg := range pkgs {
 		if _, err := os.Stat(filepath.Join(o.NodeDir, "node_modules", pkg, "package.json")); err != nil {
 			return nil, fmt.Errorf("driver[%s]: npm package %q is not installed in %s: run `npm ci` in suites/driver/node (make deps)",
 				o.UserID, pkg, filepath.Join(o.NodeDir, "node_modules"))
@@ -243,6 +251,14 @@ func (c *Client) Call(ctx context.Context, method string, args ...any) (json.Raw
 func (c *Client) Send(ctx context.Context, create string, options any) (json.RawMessage, error) {
 	return c.do(ctx, "send", map[string]any{"create": create, "options": options})
 }
+
+// Do sends any driver command (adapters add their own, e.g. webim.js "sync", "store").
+func (c *Client) Do(ctx context.Context, cmd string, args any) (json.RawMessage, error) {
+	return c.do(ctx, cmd, args)
+}
+
+// WebIMPrefix names a webim.js 1.x file as the SDK: "webim.js@file:/path/webim.js".
+const WebIMPrefix = "webim.js@file:"
 
 func (c *Client) do(ctx context.Context, cmd string, args any) (json.RawMessage, error) {
 	ctx, cancel := c.withTimeout(ctx)

@@ -54,11 +54,14 @@ func RepoRoot() string {
 	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
 }
 
-// Start brings up the embedded server on a free loopback port.
-func Start() (*Env, error) {
+// Start brings up the embedded server on a free loopback port, for the SDK $IMHARNESS_SDK names.
+func Start() (*Env, error) { return StartSDK(os.Getenv(EnvSDK)) }
+
+// StartSDK is Start for a given SDK: an npm package (alias), or a webim.js file (WebIMSDK).
+func StartSDK(sdk string) (*Env, error) {
 	e := &Env{Rec: recorder.New(), RepoDir: RepoRoot()}
 	e.NodeDir = filepath.Join(e.RepoDir, "suites", "driver", "node")
-	e.SDK = os.Getenv(EnvSDK)
+	e.SDK = sdk
 	if e.SDK == "" {
 		e.SDK = "tim-js-sdk"
 	}
@@ -85,6 +88,9 @@ func Start() (*Env, error) {
 
 // sdkName reads the real package name and version behind an npm alias.
 func sdkName(nodeDir, pkg string) (string, error) {
+	if file, ok := strings.CutPrefix(pkg, driver.WebIMPrefix); ok {
+		return webimName(file)
+	}
 	b, err := os.ReadFile(filepath.Join(nodeDir, "node_modules", pkg, "package.json"))
 	if err != nil {
 		return "", fmt.Errorf("SDK package %s is not installed in %s (run `make deps`): %w", pkg, nodeDir, err)

@@ -38,6 +38,13 @@ if (!/^https?:\/\/[^/]+$/.test(cfg.server) || !(cfg.sdkAppID > 0)) {
   process.exit(2);
 }
 
+// webim.js 1.x is a user-given file with its own API: its adapter serves the same protocol.
+if (cfg.sdk.startsWith('webim.js@file:')) {
+  const t0w = performance.now();
+  require('./adapters/webim.js')(cfg, out, (name, data) => out({ event: name, data, t: Math.round((performance.now() - t0w) * 1000) / 1000 }));
+  return;
+}
+
 // --- browser shims: the SDK bundle expects a browser; all must exist before require(sdk). ---
 const XHR2 = require('xhr2');
 const TIM_HOST = /^https?:\/\/[a-z0-9.-]*\.tim\.qq\.com/i;
