@@ -60,6 +60,7 @@ type App struct {
 	closed    bool
 	c2cNotify bool  // C2C messages reach the long poll as notifications only (SetC2CNotify)
 	files     files // uploads (files.go)
+	rooms     rooms // AVChatRoom audience polling (rooms.go)
 }
 
 // NewApp creates a tenant.
@@ -98,6 +99,9 @@ func (a *App) Close() {
 	a.closed = true
 	for _, u := range a.users {
 		u.wakeAll()
+	}
+	for id := range a.rooms.wake {
+		a.wakeRoom(id)
 	}
 }
 

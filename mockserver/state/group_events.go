@@ -126,6 +126,7 @@ func (a *App) tip(g *group, t GroupTip, to []string) {
 	t.To = ""
 	stored := t
 	g.items = append(g.items, groupItem{tip: &stored})
+	a.wakeRoom(g.info.ID)
 	if m := g.members[t.Operator]; m != nil && m.ReadSeq < t.Seq {
 		m.ReadSeq = t.Seq
 	}

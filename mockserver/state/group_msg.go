@@ -39,6 +39,7 @@ func (a *App) SendGroupMessage(op string, m GroupMessage) (GroupMessage, error) 
 	m.Revoked = false
 	stored := m
 	g.items = append(g.items, groupItem{msg: &stored})
+	a.wakeRoom(g.info.ID)
 	g.info.LastMsgTime = now
 	if fm != nil {
 		fm.LastSendMsgTime = now

@@ -755,7 +755,11 @@ func applyJoinGroup(c *Call) (any, *Error) {
 	if joined {
 		status = "JoinedSuccess"
 	}
-	return map[string]any{"JoinedStatus": status}, nil
+	reply := map[string]any{"JoinedStatus": status}
+	if joined {
+		c.roomKeyFor(req.GroupId, reply)
+	}
+	return reply, nil
 }
 
 func handleApplyJoinGroup(c *Call) (any, *Error) {

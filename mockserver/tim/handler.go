@@ -281,7 +281,7 @@ type routes map[string]route
 func buildRoutes() (map[string]route, error) {
 	r := routes{}
 	for _, add := range []func(routes) error{openimRoutes, profileRoutes, recentContactRoutes, groupRoutes,
-		openpicRoutes, snsRoutes, webimRoutes} {
+		openpicRoutes, snsRoutes, webimRoutes, roomRoutes} {
 		if err := add(r); err != nil {
 			return nil, err
 		}

@@ -606,3 +606,62 @@ func TestWebIMImageUpload(t *testing.T) {
 	badMD5 = strings.Replace(badMD5, `"File_Str_Md5":""`, `"File_Str_Md5":"00000000000000000000000000000000"`, 1)
 	want(t, "md5 mismatch", alice.call("openpic", "pic_up", badMD5).ActionStatus, "FAIL")
 }
+
+func TestWebIMAVChatRoomPolling(t *testing.T) {
+	f := newFixture(t, tim.Options{Hold: 30 * time.Millisecond})
+	alice, bob := webimLogin(f, "alice"), webimLogin(f, "bob")
+	gid := alice.ok("group_open_http_svc", "create_group", `{"Type":"AVChatRoom","Name":"Live","MemberList":[]}`)["GroupId"].(string)
+
+	// Not logged in: the noauth service, only the sdkappid in the query.
+	anon := fmt.Sprintf("websdkappid=537048168&v=1.7.3&platform=10&sdkappid=%d&accounttype=1&apn=1&reqtime=1", appID)
+	j := f.post("/v1/group_open_http_noauth_svc/apply_join_group", anon, fmt.Sprintf(`{"GroupId":%q}`, gid))
+	want(t, "anonymous JoinedStatus", j.raw["JoinedStatus"], "JoinedSuccess")
+	key, _ := j.raw["LongPollingKey"].(string)
+	if key == "" {
+		t.Fatalf("no LongPollingKey (webim.js reports -12 'not AVChatRoom' without it): %v", j.raw)
+	}
+	if m, _ := f.app.GroupMembers("alice", gid); len(m) != 1 {
+		t.Errorf("an anonymous viewer became a member: %v", m)
+	}
+	// Logged in: the member join carries a key too; a non-AVChatRoom join does not.
+	mj := bob.ok("group_open_http_svc", "apply_join_group", fmt.Sprintf(`{"GroupId":%q,"ApplyMsg":"","UserDefinedField":""}`, gid))
+	if mj["LongPollingKey"] == nil {
+		t.Errorf("member join of an AVChatRoom without LongPollingKey: %v", mj)
+	}
+	pub := alice.ok("group_open_http_svc", "create_group", `{"Type":"Public","Name":"P","MemberList":[],"ApplyJoinOption":"FreeAccess"}`)["GroupId"].(string)
+	if pj := bob.ok("group_open_http_svc", "apply_join_group", fmt.Sprintf(`{"GroupId":%q}`, pub)); pj["LongPollingKey"] != nil {
+		t.Errorf("a Public group join carries a LongPollingKey: %v", pj)
+	}
+
+	// First poll (no StartSeq): nothing yet, answered after the hold with NextSeq, HoldTime, Key.
+	poll := func(start any) reply {
+		return f.post("/v1/group_open_long_polling_http_noauth_svc/get_msg", anon, fmt.Sprintf(`{"USP":1,"StartSeq":%s,"HoldTime":90,"Key":%q}`, num(start), key))
+	}
+	p0 := f.post("/v1/group_open_long_polling_http_noauth_svc/get_msg", anon, fmt.Sprintf(`{"USP":1,"HoldTime":90,"Key":%q}`, key))
+	want(t, "idle get_msg", p0.ActionStatus, "OK")
+	want(t, "idle RspMsgList", len(arr(p0.raw["RspMsgList"])), 0)
+	if p0.raw["NextSeq"] == nil || p0.raw["HoldTime"] == nil || p0.raw["Key"] != key {
+		t.Fatalf("get_msg must always return NextSeq, HoldTime and Key (the SDK copies them blindly): %v", p0.raw)
+	}
+	for _, s := range []string{"one", "two"} {
+		alice.ok("group_open_http_svc", "send_group_msg", fmt.Sprintf(`{"GroupId":%q,"From_Account":"alice","Random":%d,"MsgBody":[{"MsgType":"TIMTextElem","MsgContent":{"Text":%q}}]}`, gid, len(s), s))
+	}
+	p1 := poll(p0.raw["NextSeq"])
+	items := arr(p1.raw["RspMsgList"])
+	if len(items) != 2 {
+		t.Fatalf("get_msg after two messages: %v", p1.raw)
+	}
+	// Newest first: webim.js walks the list backwards.
+	want(t, "newest first", obj(obj(arr(obj(items[0])["MsgBody"])[0])["MsgContent"])["Text"], "two")
+	for _, it := range items {
+		want(t, "item Event", obj(it)["Event"], 3)
+		if obj(obj(it)["GroupInfo"]) == nil || obj(it)["From_Account"] != "alice" {
+			t.Errorf("room item lacks GroupInfo or From_Account: %v", it)
+		}
+	}
+	want(t, "NextSeq moves past them", p1.raw["NextSeq"], obj(items[0])["MsgSeq"].(float64)+1)
+	bad := f.post("/v1/group_open_long_polling_http_noauth_svc/get_msg", anon, `{"USP":1,"StartSeq":0,"HoldTime":90,"Key":"forged"}`)
+	want(t, "unknown key", fmt.Sprint(bad.ActionStatus, *bad.ErrorCode), fmt.Sprint("FAIL", state.CodeGroupBadParam))
+	nq := f.post("/v1/group_open_http_noauth_svc/quit_group", anon, fmt.Sprintf(`{"GroupId":%q}`, gid))
+	want(t, "anonymous quit", nq.ActionStatus, "OK")
+}

@@ -6,6 +6,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/imharness/imharness/mockserver/state"
 	"github.com/imharness/imharness/suites/harness"
 )
 
@@ -24,6 +25,14 @@ var _ = Describe("login and C2C messages (WebIM 1.0 manual §3–§5)", func() {
 			}
 			return ss[len(ss)-1].LongPoll
 		}).Should(BeEmpty(), "offline closes the long poll (longpollinglogout)")
+	})
+
+	It("a kick on the long poll (91101) reaches onKickedEventCall", harness.Case("webim/login/kicked"), func() {
+		t := env.NewTenant()
+		alice := login(t, "alice")
+		_, err := t.App.Kick("alice", state.KickMultipleAccount)
+		Expect(err).NotTo(HaveOccurred())
+		alice.Await("onKickedEventCall")
 	})
 
 	It("sends text, face and custom elements and the peer's onMsgNotify renders them", harness.Case("webim/c2c/send-elements"), func() {

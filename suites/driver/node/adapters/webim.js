@@ -5,6 +5,7 @@
 // its https://*.tim.qq.com requests to the fake server. It speaks the driver's JSON-lines protocol:
 //
 //   {"cmd":"login","args":{"userID","userSig","nick"?}}        -> the login cbOk payload
+//   {"cmd":"login","args":{"anonymous":true}}                   -> logged in without identity (AVChatRoom viewers)
 //   {"cmd":"logout"} / {"cmd":"logoutAll"}                      -> the cbOk payload
 //   {"cmd":"call","args":{"method","args":[…]}}                 -> webim[method](...args, cbOk, cbErr)
 //   {"cmd":"sync","args":{"method","args":[…]}}                 -> webim[method](...args) (no callbacks)
@@ -164,9 +165,11 @@ module.exports = function run(cfg, out, emit) {
   }
   let me = '';
   const commands = {
+    // {"anonymous":true}: no identity at all (an AVChatRoom viewer); the SDK makes no request.
     login: (a) => {
-      me = a.userID;
-      const info = { sdkAppID: cfg.sdkAppID, identifier: a.userID, identifierNick: a.nick || a.userID, userSig: a.userSig, accountType: 1 };
+      me = a.anonymous ? '' : a.userID;
+      const info = a.anonymous ? { sdkAppID: cfg.sdkAppID, accountType: 1 }
+        : { sdkAppID: cfg.sdkAppID, identifier: a.userID, identifierNick: a.nick || a.userID, userSig: a.userSig, accountType: 1 };
       return viaCallbacks((ok, no) => webim.login(info, listeners, { isAccessFormalEnv: true, isLogOn: cfg.logLevel <= 1 }, ok, no));
     },
     logout: () => viaCallbacks((ok, no) => webim.logout(ok, no)),
