@@ -5,6 +5,10 @@ NODE_DIR := suites/driver/node
 REPORT   ?= out/report
 # Spec processes for the Ginkgo suites: SDK steps mostly wait on I/O, so more than the 2 cores.
 PROCS    ?= 4
+# SDK versions whose suites run at the same time in `make suites` (see the timings in README).
+JOBS     ?= 3
+# Ginkgo suites run through `imharness run`, once per pinned SDK version; the unit tests are the rest.
+UNIT_PKGS = $$($(GO) list -f '{{.ImportPath}}{{range .TestImports}} {{.}}{{end}}{{range .XTestImports}} {{.}}{{end}}' ./... | grep -Ev ' github.com/onsi/ginkgo/v2( |$$)' | cut -d' ' -f1)
 
 .PHONY: deps test unit suites conformance build fuzz bench soak clean
 
@@ -21,10 +25,12 @@ build:
 unit: deps
 	@out=$$(gofmt -l cmd internal mockserver recorder reports suites); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
-	$(GO) test -race -count=1 $$($(GO) list ./... | grep -v /suites/timjs)
+	$(GO) test -race -count=1 $(UNIT_PKGS)
 
+# Every SDK version pinned in suites/driver/node (package.json is the list), each against the
+# suite its family names (suites/sdks), under -race; the report lands in out/ci.
 suites: deps
-	$(GO) tool ginkgo -p --procs=$(PROCS) --race --timeout=20m --poll-progress-after=60s ./suites/timjs
+	$(GO) run ./cmd/imharness run --race --procs=$(PROCS) --jobs=$(JOBS) --report out/ci
 
 test: unit suites
 

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/imharness/imharness/internal/caseid"
 )
@@ -17,12 +18,23 @@ const EnvUpdateGolden = "IMHARNESS_UPDATE_GOLDEN"
 // ErrMissingGolden is wrapped by Check's error when a case has no golden file (strict mode).
 var ErrMissingGolden = errors.New("missing golden")
 
+// ErrUpdateInCI is Check's error in update mode when the CI environment variable is set: a golden
+// is a reviewed change made on a person's machine, never something CI rewrites to get green.
+var ErrUpdateInCI = errors.New("golden updates are refused when CI is set")
+
+// inCI says whether the CI variable is set (to anything but "", "0" or "false").
+func inCI() bool {
+	v := strings.ToLower(os.Getenv("CI"))
+	return v != "" && v != "0" && v != "false"
+}
+
 // Golden compares transcripts with golden files <Dir>/<case-id>.jsonl; case IDs contain '/'
 // (tim/c2c/send-text → <Dir>/tim/c2c/send-text.jsonl). Golden files hold the transcript as Prepare
 // makes it (normalised, idle long polls left out), so they are stable and readable.
 //
 // Strict mode (the default) never writes: a missing golden is an error. Update mode (Update, or
-// IMHARNESS_UPDATE_GOLDEN=1) rewrites the golden and reports what changed.
+// IMHARNESS_UPDATE_GOLDEN=1) rewrites the golden and reports what changed; it is refused when the
+// CI variable is set (ErrUpdateInCI).
 type Golden struct {
 	Dir     string       // root of the golden files, e.g. "fixtures/golden"
 	Update  bool         // rewrite instead of compare (e.g. from a -update flag)
@@ -58,6 +70,9 @@ func (g Golden) Updating() bool { return g.Update || os.Getenv(EnvUpdateGolden) 
 // writes a summary of what changed to Log and returns nil.
 func (g Golden) Check(caseID string, got []Exchange) error {
 	if g.Updating() {
+		if inCI() {
+			return fmt.Errorf("%w (%s=1 with CI=%s): run the update on your machine and commit the reviewed goldens", ErrUpdateInCI, EnvUpdateGolden, os.Getenv("CI"))
+		}
 		summary, err := g.Write(caseID, got)
 		if err != nil {
 			return err

@@ -24,8 +24,8 @@ func TestGoldenStrictMissing(t *testing.T) {
 	}
 }
 
-func TestGoldenUpdateThenCheck(t *testing.T) {
-	t.Parallel()
+func TestGoldenUpdateThenCheck(t *testing.T) { // not parallel: Setenv
+	t.Setenv("CI", "") // make test runs with CI=true; this test is about update mode itself
 	dir := filepath.Join(t.TempDir(), "golden")
 	var log bytes.Buffer
 	up := Golden{Dir: dir, Update: true, Log: &log}
@@ -83,7 +83,27 @@ func TestGoldenUpdateThenCheck(t *testing.T) {
 	}
 }
 
+// Update mode is refused when CI is set, by the env switch and by the field alike, and writes nothing.
+func TestGoldenUpdateRefusedInCI(t *testing.T) { // not parallel: Setenv
+	t.Setenv("CI", "true")
+	for name, g := range map[string]Golden{"field": {Dir: t.TempDir(), Update: true}, "env": {Dir: t.TempDir()}} {
+		if name == "env" {
+			t.Setenv(EnvUpdateGolden, "1")
+		}
+		var log bytes.Buffer
+		g.Log = &log
+		err := g.Check("tim/login/ready", c2cTranscript()[:1])
+		if !errors.Is(err, ErrUpdateInCI) || !strings.Contains(err.Error(), "CI=true") {
+			t.Errorf("%s: got %v, want ErrUpdateInCI", name, err)
+		}
+		if entries, _ := os.ReadDir(g.Dir); len(entries) != 0 || log.Len() != 0 {
+			t.Errorf("%s: refused update wrote %v / %q", name, entries, log.String())
+		}
+	}
+}
+
 func TestGoldenUpdateFromEnv(t *testing.T) { // not parallel: Setenv
+	t.Setenv("CI", "")
 	t.Setenv(EnvUpdateGolden, "1")
 	var log bytes.Buffer
 	g := Golden{Dir: t.TempDir(), Log: &log}

@@ -1,16 +1,16 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	ginkgotypes "github.com/onsi/ginkgo/v2/types"
@@ -18,6 +18,7 @@ import (
 
 	"github.com/imharness/imharness/reports"
 	"github.com/imharness/imharness/suites/catalogue"
+	"github.com/imharness/imharness/suites/sdks"
 )
 
 type runFlags struct {
@@ -25,6 +26,8 @@ type runFlags struct {
 	cases  string
 	report string
 	procs  int
+	jobs   int
+	race   bool
 	list   bool
 	repo   string
 }
@@ -34,21 +37,31 @@ func newRunCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "run",
 		Short: "Run the conformance suites against the embedded fake server and write reports",
-		Long: `Run the Ginkgo conformance suites, once per SDK version, each spec against its own tenant of
+		Long: `Run the Ginkgo conformance suites, once per SDK build, each spec against its own tenant of
 an embedded fake server, then write REPORT/junit.xml and a self-contained REPORT/index.html
-(case × SDK version; each cell links the case's transcript and, on failure, its diff).
-Exits 1 when any case fails.`,
+(case × SDK build; each cell links the case's transcript and, on failure, its diff).
+
+SDK builds: by default every version pinned in suites/driver/node (installed there with npm ci
+when node_modules is missing or older than package-lock.json). --sdk also takes any npm version
+spec or local build of a supported SDK package (tim-js-sdk@2.5.0, tim-js-sdk@file:../my-build);
+those are installed with npm into the user cache directory (imharness/sdks), not the checkout.
+
+Exit status: 0 all cases passed, 1 some case failed, 2 usage or setup error (node or npm
+missing, an install failed, a suite could not start): setup errors are never counted as cases.`,
 		Example: `  imharness run
   imharness run --sdk tim-js-sdk@2.7.0 --cases 'tim/c2c/*' --report out/report
+  imharness run --sdk tim-js-sdk@2.5.0 --sdk tim-js-sdk@file:../tim-js-sdk/dist
   imharness run --list`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return run(cmd, f) },
 	}
 	fl := cmd.Flags()
-	fl.StringSliceVar(&f.sdks, "sdk", nil, "SDK versions to run, as name@version (default: every version pinned in suites/driver/node)")
+	fl.StringSliceVar(&f.sdks, "sdk", nil, "SDK builds to run: a pinned name@version, or package@<npm version spec | file:path> (default: every version pinned in suites/driver/node)")
 	fl.StringVar(&f.cases, "cases", "", "only the cases whose ID matches this glob, e.g. 'tim/c2c/*'")
 	fl.StringVar(&f.report, "report", "out/report", "directory for junit.xml, index.html and transcripts")
-	fl.IntVar(&f.procs, "procs", 4, "parallel spec processes per SDK version")
+	fl.IntVar(&f.procs, "procs", 4, "parallel spec processes per SDK build")
+	fl.IntVar(&f.jobs, "jobs", 1, "SDK builds run at the same time (their output then goes to REPORT/ginkgo-*.log)")
+	fl.BoolVar(&f.race, "race", false, "build the suites with the race detector (CI does)")
 	fl.BoolVar(&f.list, "list", false, "print the case catalogue (ID, requirement, seed section) and the seed coverage, then exit")
 	fl.StringVar(&f.repo, "repo", "", "the imharness source tree (default: found from the working directory)")
 	return cmd
@@ -73,11 +86,7 @@ func run(cmd *cobra.Command, f runFlags) error {
 	if len(cases) == 0 {
 		return fmt.Errorf("no case matches --cases %q (see imharness run --list)", f.cases)
 	}
-	sdks, err := pinnedSDKs(filepath.Join(repo, "suites", "driver", "node"))
-	if err != nil {
-		return err
-	}
-	chosen, err := chooseSDKs(sdks, f.sdks)
+	chosen, err := chooseSDKs(repo, f.sdks)
 	if err != nil {
 		return err
 	}
@@ -88,18 +97,55 @@ func run(cmd *cobra.Command, f runFlags) error {
 	if err := os.MkdirAll(report, 0o755); err != nil {
 		return err
 	}
-	out := cmd.OutOrStdout()
-	started := time.Now()
-	r := reports.Run{Title: "imharness conformance", Started: started}
-	for _, sdk := range chosen {
-		fmt.Fprintf(out, "== %s: %d case(s), %d process(es)\n", sdk.name, len(cases), f.procs)
-		rep, err := runSuite(cmd, repo, report, sdk, cases, f)
-		if err != nil {
+	// Install before anything runs: a bare checkout gets its SDKs here, with npm's progress.
+	ctx, out, errOut := cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr()
+	if err := sdks.EnsurePinned(ctx, filepath.Join(repo, "suites", "driver", "node"), errOut); err != nil {
+		return err
+	}
+	for i := range chosen {
+		if err := sdks.Install(ctx, &chosen[i], errOut); err != nil {
 			return err
 		}
-		got := selected(reports.FromGinkgo(rep, "sdk:"), cases)
+	}
+	seen := map[string]bool{}
+	for _, s := range chosen {
+		if seen[s.Name] {
+			return fmt.Errorf("--sdk %s given twice", s.Name)
+		}
+		seen[s.Name] = true
+	}
+
+	started := time.Now()
+	results := make([]suiteResult, len(chosen))
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	for range max(1, min(f.jobs, len(chosen))) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				results[i] = runSuite(ctx, repo, report, chosen[i], cases, f, out)
+			}
+		}()
+	}
+	for i, sdk := range chosen {
+		fmt.Fprintf(out, "== %s (%s): %d case(s), %d process(es)\n", sdk.Name, sdk.Family.Suite, len(cases), f.procs)
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+
+	r := reports.Run{Title: "imharness conformance", Started: started}
+	var setup []string
+	for i, res := range results {
+		sdk := chosen[i]
+		if res.setup != "" {
+			setup = append(setup, sdk.Name+": "+res.setup)
+			continue
+		}
+		got := selected(reports.FromGinkgo(res.report, "sdk:"), cases)
 		for i := range got {
-			got[i].SDK = sdk.name
+			got[i].SDK = sdk.Name
 			if k, ok := cat.Get(got[i].ID); ok {
 				got[i].Requirement, got[i].Seed = k.Requirement, k.Seed
 			}
@@ -119,10 +165,38 @@ func run(cmd *cobra.Command, f runFlags) error {
 	}
 	fmt.Fprintf(out, "== %d case run(s), %d failed, in %s\n   %s\n   %s\n", len(r.Cases), failed,
 		r.Duration.Round(time.Second), filepath.Join(report, "junit.xml"), filepath.Join(report, "index.html"))
+	if len(setup) > 0 {
+		// Not a case result: the suite never ran its specs.
+		return &exitError{code: 2, err: fmt.Errorf("setup failed, no cases ran for %s", strings.Join(setup, "; "))}
+	}
 	if failed > 0 {
 		return &exitError{code: 1, err: fmt.Errorf("%d case run(s) failed", failed)}
 	}
 	return nil
+}
+
+// chooseSDKs turns the --sdk values into builds to run (default: every pin).
+func chooseSDKs(repo string, want []string) ([]sdks.SDK, error) {
+	pins, err := sdks.Pinned(filepath.Join(repo, "suites", "driver", "node"))
+	if err != nil {
+		return nil, err
+	}
+	if len(want) == 0 {
+		return pins, nil
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return nil, err
+	}
+	var out []sdks.SDK
+	for _, w := range want {
+		s, err := sdks.Parse(w, pins, wd)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, nil
 }
 
 // selected keeps the cases that were asked for: the label filter reports the others as skipped.
@@ -170,42 +244,92 @@ func writeReports(dir string, r reports.Run) error {
 	return write("index.html", reports.WriteHTML)
 }
 
-// runSuite runs the timjs suite for one SDK with the ginkgo CLI and reads its JSON report.
-func runSuite(cmd *cobra.Command, repo, report string, sdk pinned, cases []catalogue.Case, f runFlags) (ginkgotypes.Report, error) {
-	slug := strings.NewReplacer("@", "-", "/", "-").Replace(sdk.name)
+// suiteResult is one SDK build's run: its Ginkgo report, or why the suite never ran its specs.
+type suiteResult struct {
+	report ginkgotypes.Report
+	setup  string // one line; "" when the specs ran
+}
+
+// runSuite runs the family's suite for one SDK build with the ginkgo CLI and reads its JSON report.
+// With more than one job its output goes to a log file, shown when the suite fails.
+func runSuite(ctx context.Context, repo, report string, sdk sdks.SDK, cases []catalogue.Case, f runFlags, out io.Writer) suiteResult {
+	slug := strings.Trim(regexp.MustCompile(`[^A-Za-z0-9.@_-]+`).ReplaceAllString(strings.ReplaceAll(sdk.Name, "@", "-"), "-"), "-")
 	name := "ginkgo-" + slug + ".json"
 	jsonReport := filepath.Join(report, name)
 	_ = os.Remove(jsonReport)
 	// --json-report alone is taken relative to the suite; --output-dir puts it where we want.
-	args := []string{"tool", "ginkgo", "-p", fmt.Sprintf("--procs=%d", f.procs), "--timeout=30m",
-		"--output-dir=" + report, "--json-report=" + name, "--label-filter=" + labelFilter(cases, f.cases), "./suites/timjs"}
-	c := exec.CommandContext(cmd.Context(), "go", args...)
+	args := []string{"tool", "ginkgo", "-p", fmt.Sprintf("--procs=%d", f.procs), "--timeout=30m", "--poll-progress-after=60s",
+		"--output-dir=" + report, "--json-report=" + name, "--label-filter=" + labelFilter(cases, f.cases)}
+	if f.race {
+		args = append(args, "--race")
+	}
+	var logFile *os.File
+	w := out
+	if f.jobs > 1 {
+		var err error
+		if logFile, err = os.Create(filepath.Join(report, "ginkgo-"+slug+".log")); err != nil {
+			return suiteResult{setup: err.Error()}
+		}
+		defer logFile.Close()
+		w = logFile
+		args = append(args, "--no-color")
+	}
+	args = append(args, "./"+sdk.Family.Suite)
+	c := exec.CommandContext(ctx, "go", args...)
 	c.Dir = repo
-	c.Stdout, c.Stderr = cmd.OutOrStdout(), cmd.ErrOrStderr()
+	c.Stdout, c.Stderr = w, w
 	c.Env = append(os.Environ(),
-		"IMHARNESS_SDK="+sdk.pkg,
+		"IMHARNESS_SDK="+sdk.Require,
+		"IMHARNESS_ADAPTER="+sdk.Family.Adapter,
 		"IMHARNESS_KEEP_TRANSCRIPTS=1",
 		"IMHARNESS_TRANSCRIPT_DIR="+filepath.Join(report, "transcripts"),
 		"IMHARNESS_DIFF_DIR="+filepath.Join(report, "diffs"),
 	)
+	started := time.Now()
 	runErr := c.Run()
+	if logFile != nil {
+		fmt.Fprintf(out, "== %s: ginkgo finished in %s (%v); output: %s\n", sdk.Name, time.Since(started).Round(time.Second), orOK(runErr), logFile.Name())
+		if runErr != nil {
+			if b, err := os.ReadFile(logFile.Name()); err == nil {
+				out.Write(b)
+			}
+		}
+	}
 	var reps []ginkgotypes.Report
 	b, err := os.ReadFile(jsonReport)
 	if err != nil {
-		if runErr != nil {
-			return ginkgotypes.Report{}, fmt.Errorf("ginkgo did not run for %s: %w", sdk.name, runErr)
-		}
-		return ginkgotypes.Report{}, err
+		return suiteResult{setup: fmt.Sprintf("ginkgo did not run the suite (%v); its output is above", orOK(runErr))}
 	}
 	if err := json.Unmarshal(b, &reps); err != nil || len(reps) == 0 {
-		return ginkgotypes.Report{}, fmt.Errorf("%s: unreadable ginkgo report: %v", jsonReport, err)
+		return suiteResult{setup: fmt.Sprintf("%s: unreadable ginkgo report: %v", jsonReport, err)}
+	}
+	if why := setupFailure(reps[0]); why != "" {
+		return suiteResult{setup: why}
 	}
 	// A failing suite is a result, not an error: the reports say what failed.
-	var ee *exec.ExitError
-	if runErr != nil && !errors.As(runErr, &ee) {
-		return ginkgotypes.Report{}, runErr
+	return suiteResult{report: reps[0]}
+}
+
+func orOK(err error) string {
+	if err == nil {
+		return "ok"
 	}
-	return reps[0], nil
+	return err.Error()
+}
+
+// setupFailure says, in one line, why a suite could not start its specs: a failed BeforeSuite.
+// (A failed AfterSuite or cleanup, such as leaked goroutines, is a result and stays a case.)
+func setupFailure(rep ginkgotypes.Report) string {
+	for _, s := range rep.SpecReports {
+		if s.LeafNodeType.Is(ginkgotypes.NodeTypeBeforeSuite|ginkgotypes.NodeTypeSynchronizedBeforeSuite) && s.State.Is(ginkgotypes.SpecStateFailureStates) {
+			msg := strings.Join(strings.Fields(s.Failure.Message), " ")
+			if len(msg) > 400 {
+				msg = msg[:400] + "…"
+			}
+			return fmt.Sprintf("%s failed: %s", s.LeafNodeType, msg)
+		}
+	}
+	return ""
 }
 
 // labelFilter selects the chosen cases: every case when no glob was given, else their IDs.
@@ -220,63 +344,6 @@ func labelFilter(cases []catalogue.Case, glob string) string {
 		ids[i] = regexp.QuoteMeta(strings.ReplaceAll(c.ID, "/", "."))
 	}
 	return "/^case.(" + strings.Join(ids, "|") + ")$/"
-}
-
-// pinned is an SDK version pinned in the driver's package.json: the npm package (or alias) to
-// require, and what it really is.
-type pinned struct {
-	pkg  string // tim-js-sdk-2.10.2
-	name string // tim-js-sdk@2.10.2
-}
-
-func pinnedSDKs(nodeDir string) ([]pinned, error) {
-	b, err := os.ReadFile(filepath.Join(nodeDir, "package.json"))
-	if err != nil {
-		return nil, err
-	}
-	var p struct{ Dependencies map[string]string }
-	if err := json.Unmarshal(b, &p); err != nil {
-		return nil, fmt.Errorf("%s/package.json: %w", nodeDir, err)
-	}
-	var out []pinned
-	for pkg, spec := range p.Dependencies {
-		name, version := pkg, spec
-		if rest, ok := strings.CutPrefix(spec, "npm:"); ok {
-			at := strings.LastIndex(rest, "@")
-			if at <= 0 {
-				continue
-			}
-			name, version = rest[:at], rest[at+1:]
-		}
-		if name == "tim-js-sdk" {
-			out = append(out, pinned{pkg: pkg, name: name + "@" + version})
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name }) // the report orders columns by version
-	return out, nil
-}
-
-func chooseSDKs(all []pinned, want []string) ([]pinned, error) {
-	if len(want) == 0 {
-		return all, nil
-	}
-	var out []pinned
-	for _, w := range want {
-		found := false
-		for _, p := range all {
-			if p.name == w || p.pkg == w {
-				out, found = append(out, p), true
-			}
-		}
-		if !found {
-			var names []string
-			for _, p := range all {
-				names = append(names, p.name)
-			}
-			return nil, fmt.Errorf("--sdk %s is not pinned in suites/driver/node (pinned: %s)", w, strings.Join(names, ", "))
-		}
-	}
-	return out, nil
 }
 
 // findRepo finds the imharness source tree: the flag, or the working directory and its parents.

@@ -29,10 +29,13 @@ import (
 	"time"
 )
 
+// EnvNodeDir overrides the directory holding driver.js and node_modules.
+const EnvNodeDir = "IMHARNESS_NODE_DIR"
+
 // Options configure one driver process.
 type Options struct {
 	NodeDir   string    // directory holding driver.js and node_modules; default $IMHARNESS_NODE_DIR, else ./node next to this source file
-	SDK       string    // npm package to require, e.g. "tim-js-sdk" or the alias "tim-js-sdk-2.10.2"; default "tim-js-sdk"
+	SDK       string    // npm package to require, e.g. "tim-js-sdk" or the alias "tim-js-sdk-2.10.2", or an absolute package directory (a build installed elsewhere); default "tim-js-sdk"
 	ServerURL string    // base URL of the fake server, http://127.0.0.1:PORT; every https://*.tim.qq.com request is sent there
 	SDKAppID  int       // the tenant's SDKAppID
 	UserID    string    // the simulated user; used by Login, in log prefixes and in failure messages
@@ -126,27 +129,13 @@ func Start(ctx context.Context, o Options) (*Client, error) {
 	if o.ServerURL == "" || o.SDKAppID <= 0 {
 		return nil, fmt.Errorf("driver[%s]: ServerURL and SDKAppID are required", o.UserID)
 	}
+	if err := Preflight(o.NodeDir, o.SDK); err != nil {
+		return nil, fmt.Errorf("driver[%s]: %w", o.UserID, err)
+	}
 	script := filepath.Join(o.NodeDir, "driver.js")
-	if _, err := os.Stat(script); err != nil {
-		return nil, fmt.Errorf("driver[%s]: %s not found (set Options.NodeDir or $IMHARNESS_NODE_DIR): %w", o.UserID, script, err)
-	}
-	pkgs := []string{o.SDK, "xhr2"}
-	if file, ok := strings.CutPrefix(o.SDK, WebIMPrefix); ok {
-		// A user-given webim.js 1.x file, run by adapters/webim.js: no npm package to look for.
-		if _, err := os.Stat(file); err != nil {
-			return nil, fmt.Errorf("driver[%s]: webim.js file: %w", o.UserID, err)
-		}
-		pkgs = pkgs[1:]
-	}
-	for _, pkg := range pkgs {
-		if _, err := os.Stat(filepath.Join(o.NodeDir, "node_modules", pkg, "package.json")); err != nil {
-			return nil, fmt.Errorf("driver[%s]: npm package %q is not installed in %s: run `npm ci` in suites/driver/node (make deps)",
-				o.UserID, pkg, filepath.Join(o.NodeDir, "node_modules"))
-		}
-	}
 	node, err := exec.LookPath("node")
 	if err != nil {
-		return nil, fmt.Errorf("driver[%s]: node (v20+) is not on PATH: %w", o.UserID, err)
+		return nil, err
 	}
 
 	args := []string{script, "--sdk", o.SDK, "--server", strings.TrimRight(o.ServerURL, "/"), "--sdkappid", strconv.Itoa(o.SDKAppID)}
@@ -200,8 +189,55 @@ func Start(ctx context.Context, o Options) (*Client, error) {
 	return nil, err
 }
 
+// Preflight checks what every driver process needs, so a suite can refuse to start (a setup
+// error) instead of failing each spec: driver.js, node on PATH, the SDK and the driver's own
+// npm packages. nodeDir "" is the default.
+func Preflight(nodeDir, sdk string) error {
+	if nodeDir == "" {
+		nodeDir = defaultNodeDir()
+	}
+	if sdk == "" {
+		sdk = "tim-js-sdk"
+	}
+	script := filepath.Join(nodeDir, "driver.js")
+	if _, err := os.Stat(script); err != nil {
+		return fmt.Errorf("the node driver %s is missing (set Options.NodeDir or $IMHARNESS_NODE_DIR)", script)
+	}
+	if _, err := exec.LookPath("node"); err != nil {
+		return fmt.Errorf("node is not on PATH: install Node.js 20 or later")
+	}
+	pkgs := []string{sdk, "xhr2"}
+	if file, ok := strings.CutPrefix(sdk, WebIMPrefix); ok {
+		// A user-given webim.js 1.x file, run by adapters/webim.js: no npm package to look for.
+		if _, err := os.Stat(file); err != nil {
+			return fmt.Errorf("the webim.js file %s is missing", file)
+		}
+		pkgs = pkgs[1:]
+	}
+	for _, pkg := range pkgs {
+		dir := PackageDir(nodeDir, pkg)
+		if _, err := os.Stat(filepath.Join(dir, "package.json")); err != nil {
+			return fmt.Errorf("npm package %s is not installed (no %s): run `npm ci` in suites/driver/node (make deps), or imharness run, which installs it",
+				pkg, filepath.Join(dir, "package.json"))
+		}
+	}
+	return nil
+}
+
+// PackageDir is where the SDK (or any package) the driver requires lives: pkg itself when it is an
+// absolute directory, else nodeDir/node_modules/pkg.
+func PackageDir(nodeDir, pkg string) string {
+	if filepath.IsAbs(pkg) {
+		return pkg
+	}
+	if nodeDir == "" {
+		nodeDir = defaultNodeDir()
+	}
+	return filepath.Join(nodeDir, "node_modules", filepath.FromSlash(pkg))
+}
+
 func defaultNodeDir() string {
-	if d := os.Getenv("IMHARNESS_NODE_DIR"); d != "" {
+	if d := os.Getenv(EnvNodeDir); d != "" {
 		return d
 	}
 	_, file, _, _ := runtime.Caller(0)

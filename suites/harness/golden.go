@@ -32,8 +32,14 @@ func (t *Tenant) ExpectGolden() {
 	GinkgoHelper()
 	Expect(t.CaseID).NotTo(BeEmpty(), "a golden needs a case ID (harness.Case)")
 	got := t.quiesce()
-	g := recorder.Golden{Dir: t.goldenDir(), Options: GoldenOptions, Log: GinkgoWriter}
+	var summary strings.Builder
+	g := recorder.Golden{Dir: t.goldenDir(), Options: GoldenOptions, Log: &summary}
 	err := g.Check(t.CaseID, got)
+	if summary.Len() > 0 {
+		// A report entry is printed for passing specs too (GinkgoWriter output is not), so the
+		// person who ran the update sees what changed before reading git diff.
+		AddReportEntry("golden", strings.TrimSpace(summary.String()))
+	}
 	if err == nil {
 		return
 	}

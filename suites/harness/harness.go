@@ -4,14 +4,12 @@
 package harness
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -25,11 +23,12 @@ import (
 	"github.com/imharness/imharness/mockserver/usersig"
 	"github.com/imharness/imharness/recorder"
 	"github.com/imharness/imharness/suites/driver"
+	"github.com/imharness/imharness/suites/sdks"
 )
 
 // Environment variables the suites read.
 const (
-	EnvSDK            = "IMHARNESS_SDK"              // npm package (alias) to drive, default tim-js-sdk
+	EnvSDK            = "IMHARNESS_SDK"              // npm package (alias) in suites/driver/node, or an absolute package directory, to drive; default tim-js-sdk
 	EnvTranscriptDir  = "IMHARNESS_TRANSCRIPT_DIR"   // where spec transcripts go, default <repo>/out/transcripts
 	EnvKeepTranscript = "IMHARNESS_KEEP_TRANSCRIPTS" // "1": keep passed specs' transcripts too
 	EnvHold           = "IMHARNESS_HOLD"             // long-poll hold, default the server's (tim.DefaultHold)
@@ -60,10 +59,16 @@ func Start() (*Env, error) { return StartSDK(os.Getenv(EnvSDK)) }
 // StartSDK is Start for a given SDK: an npm package (alias), or a webim.js file (WebIMSDK).
 func StartSDK(sdk string) (*Env, error) {
 	e := &Env{Rec: recorder.New(), RepoDir: RepoRoot()}
-	e.NodeDir = filepath.Join(e.RepoDir, "suites", "driver", "node")
+	e.NodeDir = os.Getenv(driver.EnvNodeDir)
+	if e.NodeDir == "" {
+		e.NodeDir = filepath.Join(e.RepoDir, "suites", "driver", "node")
+	}
 	e.SDK = sdk
 	if e.SDK == "" {
 		e.SDK = "tim-js-sdk"
+	}
+	if err := driver.Preflight(e.NodeDir, e.SDK); err != nil {
+		return nil, err
 	}
 	name, err := sdkName(e.NodeDir, e.SDK)
 	if err != nil {
@@ -91,7 +96,7 @@ func sdkName(nodeDir, pkg string) (string, error) {
 	if file, ok := strings.CutPrefix(pkg, driver.WebIMPrefix); ok {
 		return webimName(file)
 	}
-	b, err := os.ReadFile(filepath.Join(nodeDir, "node_modules", pkg, "package.json"))
+	b, err := os.ReadFile(filepath.Join(driver.PackageDir(nodeDir, pkg), "package.json"))
 	if err != nil {
 		return "", fmt.Errorf("SDK package %s is not installed in %s (run `make deps`): %w", pkg, nodeDir, err)
 	}
@@ -106,25 +111,7 @@ func sdkName(nodeDir, pkg string) (string, error) {
 // only where a release is known to behave differently and no SDK constant tells (say so there).
 func (e *Env) SDKBefore(version string) bool {
 	_, have, _ := strings.Cut(e.SDKName, "@")
-	return compareVersions(have, version) < 0
-}
-
-// compareVersions compares dotted release numbers numerically (2.10.2 > 2.7.0).
-func compareVersions(a, b string) int {
-	as, bs := strings.Split(a, "."), strings.Split(b, ".")
-	for i := 0; i < len(as) || i < len(bs); i++ {
-		var x, y int
-		if i < len(as) {
-			x, _ = strconv.Atoi(as[i])
-		}
-		if i < len(bs) {
-			y, _ = strconv.Atoi(bs[i])
-		}
-		if x != y {
-			return cmp.Compare(x, y)
-		}
-	}
-	return 0
+	return sdks.CompareVersions(have, version) < 0
 }
 
 // Close stops the server; held long polls end.
@@ -206,7 +193,7 @@ func (t *Tenant) saveTranscript() {
 		GinkgoWriter.Printf("transcript: %v\n", err)
 		return
 	}
-	AddReportEntry("transcript", path)
+	AddReportEntry("transcript", path, ReportEntryVisibilityFailureOrVerbose) // in the JSON report for the matrix; on screen only when it matters
 }
 
 // User is a real SDK instance in a driver process, acting as one account of the tenant.

@@ -24,7 +24,9 @@ var _ = BeforeSuite(func() {
 	ignore := goleak.IgnoreCurrent()
 	var err error
 	env, err = harness.Start()
-	Expect(err).NotTo(HaveOccurred())
+	if err != nil {
+		Fail("setup: " + err.Error()) // one line: imharness run reports it as the reason the run could not start
+	}
 	DeferCleanup(func() {
 		env.Close()
 		// Every server goroutine and driver reader must be gone once the server is closed.
