@@ -124,12 +124,12 @@ func run(cmd *cobra.Command, f runFlags) error {
 		go func() {
 			defer wg.Done()
 			for i := range jobs {
+				fmt.Fprintf(out, "== %s (%s): %d case(s), %d process(es)\n", chosen[i].Name, chosen[i].Family.Suite, len(cases), f.procs)
 				results[i] = runSuite(ctx, repo, report, chosen[i], cases, f, out)
 			}
 		}()
 	}
-	for i, sdk := range chosen {
-		fmt.Fprintf(out, "== %s (%s): %d case(s), %d process(es)\n", sdk.Name, sdk.Family.Suite, len(cases), f.procs)
+	for i := range chosen {
 		jobs <- i
 	}
 	close(jobs)

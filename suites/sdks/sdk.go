@@ -54,7 +54,7 @@ func Pinned(nodeDir string) ([]SDK, error) {
 		}
 		f, err := FamilyOf(pkg, version)
 		if err != nil {
-			return nil, fmt.Errorf("suites/driver/node/package.json pins %s: %w", alias, err)
+			return nil, fmt.Errorf("suites/driver/node/package.json pins %s, but %w: add its family to suites/sdks/families.go", alias, err)
 		}
 		out = append(out, SDK{Name: pkg + "@" + version, Package: pkg, Version: version, Require: alias, Family: f})
 	}
