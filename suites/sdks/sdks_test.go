@@ -186,3 +186,35 @@ func TestInstallLocalBuilds(t *testing.T) {
 		t.Errorf("broken build: %v", err)
 	}
 }
+
+// The Makefile's FAMILY_SUITES (kept out of `make unit`, run per pin by `make suites`) are the
+// families' suites: a family's suite left in unit would run once with the default SDK, and a
+// suite in FAMILY_SUITES that no family names would run nowhere.
+func TestMakefileFamilySuites(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "Makefile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var listed []string
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "FAMILY_SUITES := "); ok {
+			listed = strings.Fields(rest)
+		}
+	}
+	want := map[string]bool{}
+	for _, f := range Families {
+		want[f.Suite] = true
+	}
+	got := map[string]bool{}
+	for _, s := range listed {
+		got[s] = true
+	}
+	if len(got) != len(want) {
+		t.Errorf("Makefile FAMILY_SUITES %v, families' suites %v", listed, want)
+	}
+	for s := range want {
+		if !got[s] {
+			t.Errorf("the suite %s of a family is missing from the Makefile's FAMILY_SUITES", s)
+		}
+	}
+}
