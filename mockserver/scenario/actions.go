@@ -153,8 +153,8 @@ type RevokeAction struct {
 	Seqs  []uint64 `yaml:"seqs"`
 }
 
-// ReadAction is User's read report: the C2C conversation with Peer (with a receipt to the peer), or
-// Group, read up to now.
+// ReadAction is User's read report from another device: the C2C conversation with Peer (that device
+// syncs first, then reports it read, with a receipt to the peer), or Group, read up to now.
 type ReadAction struct {
 	User  string `yaml:"user"`
 	Peer  string `yaml:"peer"`
@@ -560,6 +560,18 @@ func (a Actions) do(app *state.App, msgs *messenger) (string, error) {
 	case a.Read != nil:
 		r := a.Read
 		if r.Peer != "" {
+			// The reading device synced first (getmsg, to the end), as a client does before it can
+			// read: the user's other devices' offline sync then starts after these messages.
+			for cookie := ""; ; {
+				p, err := app.SyncC2C(r.User, cookie)
+				if err != nil {
+					return "", err
+				}
+				if p.Complete {
+					break
+				}
+				cookie = p.Cookie
+			}
 			return "read", app.MarkC2CRead(r.User, r.Peer, app.Now().Unix(), true)
 		}
 		return "read", app.MarkGroupRead(r.User, r.Group, math.MaxUint64)

@@ -3,6 +3,7 @@ package scenario_test
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -227,5 +228,27 @@ func TestTimeline(t *testing.T) {
 	want := []string{"tl.yaml:3:14 message a → b → sent", "tl.yaml:4:14 a and b become friends → friends"}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Fatalf("timeline (-want +got):\n%s", d)
+	}
+}
+
+// Every file of the library says what it proves and survives a dry run: no push in it is refused
+// when it runs against the state it seeds.
+func TestLibraryDryRun(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join(fixturesDir(), "*", "*.yaml"))
+	if err != nil || len(files) < 50 {
+		t.Fatalf("library: %d files, %v", len(files), err)
+	}
+	for _, f := range files {
+		sc, err := scenario.Load(f)
+		if err != nil {
+			t.Error(err)
+			continue
+		}
+		if sc.Name == "" || sc.Description == "" || sc.Proves == "" {
+			t.Errorf("%s: a library file has a name, a description and says what it proves", f)
+		}
+		if err := sc.DryRun(); err != nil {
+			t.Error(err)
+		}
 	}
 }

@@ -318,6 +318,12 @@ func (g *messenger) send(app *state.App, m Message) error {
 		return err
 	}
 	seq, random := g.nextSeq(m.From), g.random()
+	if m.Seq != 0 {
+		seq = m.Seq
+	}
+	if m.Random != nil {
+		random = *m.Random
+	}
 	// Instance 0 is no session: the message reaches every session of both users.
 	_, err = app.SendC2C(0, state.C2CMessage{From: m.From, To: m.To, Seq: seq, Random: random,
 		ClientTime: app.Now().Unix(), Body: body})

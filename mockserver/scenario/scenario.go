@@ -124,12 +124,15 @@ type Application struct {
 	Message string `yaml:"message"`
 }
 
-// Message is a C2C message: Text, or Body elements as on the wire.
+// Message is a C2C message: Text, or Body elements as on the wire. Seq and Random, when given,
+// replace the reproducible ones the scenario hands out (to replay a client's resend, say).
 type Message struct {
-	From string `yaml:"from"`
-	To   string `yaml:"to"`
-	Text string `yaml:"text"`
-	Body []Elem `yaml:"body"`
+	From   string  `yaml:"from"`
+	To     string  `yaml:"to"`
+	Text   string  `yaml:"text"`
+	Body   []Elem  `yaml:"body"`
+	Seq    uint64  `yaml:"seq"`
+	Random *uint32 `yaml:"random"`
 }
 
 // Elem is one MsgBody element.
