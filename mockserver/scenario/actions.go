@@ -39,7 +39,7 @@ type Actions struct {
 	Revoke          *RevokeAction       `yaml:"revoke"`
 	Read            *ReadAction         `yaml:"read"`
 	Profile         *ProfileAction      `yaml:"profile"`
-	FriendAdd       *Friendship         `yaml:"friend_add"`
+	FriendAdd       *FriendAdd          `yaml:"friend_add"`
 	FriendDelete    *FriendDelete       `yaml:"friend_delete"`
 	BlacklistAdd    *Block              `yaml:"blacklist_add"`
 	BlacklistDelete *Block              `yaml:"blacklist_delete"`
@@ -165,6 +165,28 @@ type ReadAction struct {
 type ProfileAction struct {
 	User string         `yaml:"user"`
 	Set  map[string]any `yaml:"set"`
+}
+
+// FriendAdd is User's friend request to Friend (with User's Remark for Friend). It makes them friends
+// at once when Friend accepts anyone; otherwise it waits for Friend, who answers it when Accept.
+type FriendAdd struct {
+	User   string `yaml:"user"`
+	Friend string `yaml:"friend"`
+	Remark string `yaml:"remark"`
+	Accept bool   `yaml:"accept"`
+}
+
+// snsErr is the error of a one-account relationship-chain call.
+func snsErr(res []state.SNSResult, err error) error {
+	if err != nil {
+		return err
+	}
+	for _, r := range res {
+		if r.Failed() {
+			return fmt.Errorf("%s: %s (%d)", r.User, r.Info, r.Code)
+		}
+	}
+	return nil
 }
 
 // FriendDelete ends User's friendship with Friend; Both ends it for Friend too.
@@ -580,15 +602,36 @@ func (a Actions) do(app *state.App, msgs *messenger) (string, error) {
 		for _, k := range sortedKeys(a.Profile.Set) {
 			items = append(items, state.ProfileItem{Tag: k, Value: a.Profile.Set[k]})
 		}
-		return "set", app.SetProfile(a.Profile.User, items)
+		// Instance 0 is no session: every session of the user and its friends hear of the change.
+		return "set", app.SetProfileFrom(0, a.Profile.User, items)
 	case a.FriendAdd != nil:
-		return "friends", app.AddFriend(a.FriendAdd.User, a.FriendAdd.Friend, a.FriendAdd.Remark)
+		f := a.FriendAdd
+		res, err := app.AddFriends(f.User, []state.FriendRequest{{To: f.Friend, Remark: f.Remark, Source: "AddSource_Type_Scenario"}})
+		if err = snsErr(res, err); err != nil {
+			return "", err
+		}
+		if res[0].Code != state.CodeSNSPending {
+			return "friends", nil
+		}
+		if !f.Accept {
+			return "request pending", nil
+		}
+		res, err = app.RespondFriends(f.Friend, []state.FriendResponse{{To: f.User, Action: "Response_Action_AgreeAndAdd"}})
+		return "friends", snsErr(res, err)
 	case a.FriendDelete != nil:
-		return "unfriended", app.DeleteFriend(a.FriendDelete.User, a.FriendDelete.Friend, a.FriendDelete.Both)
+		f := a.FriendDelete
+		kind := "Delete_Type_Single"
+		if f.Both {
+			kind = "Delete_Type_Both"
+		}
+		res, err := app.DeleteFriends(f.User, []string{f.Friend}, kind)
+		return "unfriended", snsErr(res, err)
 	case a.BlacklistAdd != nil:
-		return "blocked", app.AddBlack(a.BlacklistAdd.User, a.BlacklistAdd.Blocks)
+		res, err := app.BlockUsers(a.BlacklistAdd.User, []string{a.BlacklistAdd.Blocks})
+		return "blocked", snsErr(res, err)
 	case a.BlacklistDelete != nil:
-		return "unblocked", app.DeleteBlack(a.BlacklistDelete.User, a.BlacklistDelete.Blocks)
+		res, err := app.UnblockUsers(a.BlacklistDelete.User, []string{a.BlacklistDelete.Blocks})
+		return "unblocked", snsErr(res, err)
 	}
 	return "", fmt.Errorf("no action")
 }

@@ -31,6 +31,10 @@ func summary(app *state.App, user string) []string {
 			out = append(out, "c2c")
 		case state.EvReadReceipt:
 			out = append(out, "receipt")
+		case state.EvFriend:
+			out = append(out, fmt.Sprintf("friend%d", e.Friend.Kind))
+		case state.EvProfile:
+			out = append(out, "profile")
 		default:
 			out = append(out, fmt.Sprint("kind", e.Kind))
 		}
@@ -110,16 +114,16 @@ pushes:
 // Profile, relationship-chain and C2C read actions change what the client reads back.
 func TestUserActions(t *testing.T) {
 	sc, err := scenario.Parse("user.yaml", []byte(`
-users: [{id: alice}, {id: bob}, {id: carol}]
+users: [{id: alice}, {id: bob}, {id: carol}, {id: dave}]
 friends: [{user: alice, friend: carol}]
 blacklist: [{user: alice, blocks: carol}]
 messages: [{from: bob, to: alice, text: one}, {from: bob, to: alice, text: two}]
 pushes:
   - {at: 0s, profile: {user: alice, set: {Tag_Profile_IM_Nick: Al, Tag_Profile_Custom_Level: 3}}}
-  - {at: 0s, friend_add: {user: alice, friend: bob, remark: Bobby}}
+  - {at: 0s, friend_add: {user: alice, friend: bob, remark: Bobby, accept: true}}
   - {at: 0s, friend_delete: {user: alice, friend: carol, both: true}}
   - {at: 0s, blacklist_delete: {user: alice, blocks: carol}}
-  - {at: 0s, blacklist_add: {user: alice, blocks: bob}}
+  - {at: 0s, blacklist_add: {user: alice, blocks: dave}}
   - {at: 0s, read: {user: alice, peer: bob}}
 `))
 	if err != nil {
@@ -138,14 +142,22 @@ pushes:
 	if f := app.Friends("carol"); len(f) != 0 {
 		t.Errorf("carol's friends %+v (both: true)", f)
 	}
-	if b := app.Blacklist("alice"); len(b) != 1 || b[0].User != "bob" {
+	if b := app.Blacklist("alice"); len(b) != 1 || b[0].User != "dave" {
 		t.Errorf("alice's blacklist %+v", b)
 	}
 	if u := app.UnreadC2C("alice"); len(u) != 0 {
 		t.Errorf("alice read bob's messages, unread %+v", u)
 	}
-	if got := summary(app, "bob"); !cmp.Equal(got, []string{"c2c", "c2c", "receipt"}) {
-		t.Errorf("bob gets the read receipt: %v", got)
+	// The relationship chain's own notices (Event 7 kinds: 1 added, 2 deleted, 3/4 request
+	// added/deleted, 5/6 blocked/unblocked) and profile changes reach whom the client's call would.
+	for user, want := range map[string][]string{
+		"alice": {"c2c", "c2c", "profile", "friend1", "friend2", "friend6", "friend5"},
+		"bob":   {"c2c", "c2c", "friend3", "friend1", "friend4", "receipt"},
+		"carol": {"profile", "friend2"},
+	} {
+		if d := cmp.Diff(want, summary(app, user)); d != "" {
+			t.Errorf("%s's events (-want +got):\n%s", user, d)
+		}
 	}
 }
 
@@ -218,7 +230,7 @@ func TestActionLoadErrors(t *testing.T) {
 
 // The timeline callback hears of each push as it fires, with its position.
 func TestTimeline(t *testing.T) {
-	sc, err := scenario.Parse("tl.yaml", []byte("users: [{id: a}, {id: b}]\npushes:\n  - {at: 0s, message: {from: a, to: b, text: hi}}\n  - {at: 0s, friend_add: {user: a, friend: b}}\n"))
+	sc, err := scenario.Parse("tl.yaml", []byte("users: [{id: a}, {id: b}]\npushes:\n  - {at: 0s, message: {from: a, to: b, text: hi}}\n  - {at: 0s, friend_add: {user: a, friend: b, accept: true}}\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
