@@ -3,6 +3,7 @@ package loadgen
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -170,8 +171,15 @@ func (b *BareTarget) Join(ctx context.Context, loops *sync.WaitGroup, from, to i
 					}
 					continue
 				}
-				if !bytes.Equal(reply, fixedReply) {
-					deliver(i, string(reply))
+				// Read like the fake's replies, so that the client does the same work per delivery.
+				var r struct{ EventArray []Event }
+				if json.Unmarshal(reply, &r) != nil {
+					continue
+				}
+				for _, e := range r.EventArray {
+					for _, txt := range e.Texts() {
+						deliver(i, txt)
+					}
 				}
 			}
 		}()
@@ -180,7 +188,13 @@ func (b *BareTarget) Join(ctx context.Context, loops *sync.WaitGroup, from, to i
 }
 
 func (b *BareTarget) SendC2C(_, to int, text string) (string, []byte) {
-	return b.Base + "/bare/send?to=" + userName(to), []byte(text)
+	return b.Base + "/bare/send?to=" + userName(to), bareEvent(text)
+}
+
+// bareEvent is what the bare server hands a held poll: a long-poll reply of the fake's shape,
+// prepared by the sender so the bare server only passes bytes along.
+func bareEvent(text string) []byte {
+	return fmt.Appendf(nil, `{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":"","EventArray":[{"Event":9,"C2cMsgArray":[{"NoticeSeq":1,"MsgBody":[{"MsgType":"TIMTextElem","MsgContent":{"Text":%q}}]}]}]}`, text)
 }
 
 func (b *BareTarget) Group(context.Context, int) error { return nil }

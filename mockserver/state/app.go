@@ -133,7 +133,7 @@ type user struct {
 	// getlongpollingid.
 	syncedEvents uint64
 	syncGen      uint64
-	wake         chan struct{}
+	wake         chan struct{}   // nil until a poll waits (waiter)
 	hidden       map[string]bool // conversations deleted by the user until their next message
 	convSet      map[string]bool // conversation keys the user has (C2C peer ids)
 }
@@ -147,12 +147,24 @@ type friend struct {
 func newUser(id, tinyID string, now time.Time) *user {
 	return &user{id: id, tinyID: tinyID, created: now, profile: map[string]any{},
 		friends: map[string]*friend{}, black: map[string]time.Time{}, pendIn: map[string]*Pendency{}, readTime: map[string]int64{}, readUpTo: map[string]int{},
-		wake: make(chan struct{}), hidden: map[string]bool{}, convSet: map[string]bool{}}
+		hidden: map[string]bool{}, convSet: map[string]bool{}}
 }
 
+// wakeAll wakes the user's waiting long polls. The channel is made only when a poll asks for it
+// (waiter): most pushes reach users with no poll waiting, and a send should not allocate for them.
 func (u *user) wakeAll() {
-	close(u.wake)
-	u.wake = make(chan struct{})
+	if u.wake != nil {
+		close(u.wake)
+		u.wake = nil
+	}
+}
+
+// waiter is the channel the next wakeAll closes. Lock held.
+func (u *user) waiter() <-chan struct{} {
+	if u.wake == nil {
+		u.wake = make(chan struct{})
+	}
+	return u.wake
 }
 
 // ensureUser returns the user, creating the account (as the real service does on first login).

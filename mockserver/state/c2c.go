@@ -81,7 +81,7 @@ func (a *App) SendC2C(fromInstance int, m C2CMessage) (C2CMessage, error) {
 }
 
 // resendWindow is how far back in a conversation a resent message is recognised.
-const resendWindow = 64
+const resendWindow = 16
 
 // resent finds the stored message m repeats: the same sender, receiver, MsgSeq and MsgRandom among
 // the conversation's latest messages. SDKs resend a message whose reply they did not get with the
@@ -92,7 +92,8 @@ func (a *App) resent(m C2CMessage) *C2CMessage {
 	}
 	list := a.pairs[pairKey(m.From, m.To)]
 	for i := len(list) - 1; i >= 0 && i >= len(list)-resendWindow; i-- {
-		if p := list[i]; p.From == m.From && p.To == m.To && p.Seq == m.Seq && p.Random == m.Random {
+		// The numbers first: they differ for nearly every message, the names for none in a pair.
+		if p := list[i]; p.Random == m.Random && p.Seq == m.Seq && p.From == m.From && p.To == m.To {
 			return p
 		}
 	}

@@ -104,13 +104,13 @@ func (a *App) Poll(a2, longPollID string, after uint64, max int) (PollResult, <-
 	}
 	u := a.users[s.User]
 	if a.closed {
-		return PollResult{Ended: true}, u.wake, nil
+		return PollResult{Ended: true}, u.waiter(), nil
 	}
 	if s.Kicked != "" {
-		return PollResult{Kicked: s.Kicked}, u.wake, nil
+		return PollResult{Kicked: s.Kicked}, u.waiter(), nil
 	}
 	if s.LoggedOut || s.LongPoll == "" || (longPollID != "" && longPollID != s.LongPoll) {
-		return PollResult{Ended: true}, u.wake, nil
+		return PollResult{Ended: true}, u.waiter(), nil
 	}
 	if after < s.watermark {
 		after = s.watermark
@@ -134,7 +134,7 @@ func (a *App) Poll(a2, longPollID string, after uint64, max int) (PollResult, <-
 		}
 		out = append(out, e)
 	}
-	return PollResult{Events: out}, u.wake, nil
+	return PollResult{Events: out}, u.waiter(), nil
 }
 
 // EventsOf returns a copy of the user's whole queue (admin API, tests).

@@ -241,7 +241,7 @@ func sendMsg(c *Call) (any, *Error) {
 	if err != nil {
 		return nil, asError(err)
 	}
-	return map[string]any{"MsgTime": m.Time, "MsgKey": m.Key()}, nil
+	return sendReply{m.Time, m.Key()}, nil
 }
 
 func getRoamMsg(c *Call) (any, *Error) {
@@ -307,4 +307,10 @@ func getPeerReadTime(c *Call) (any, *Error) {
 		return nil, e
 	}
 	return map[string]any{"ReadTime": c.App.PeerReadTimes(c.Session.User, req.To_Account)}, nil
+}
+
+// sendReply is sendmsg's answer: a struct, not a map, because it is the hottest reply there is.
+type sendReply struct {
+	MsgTime int64  `json:"MsgTime"`
+	MsgKey  string `json:"MsgKey"`
 }
