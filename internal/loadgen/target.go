@@ -200,7 +200,7 @@ func bareEvent(text string) []byte {
 func (b *BareTarget) Group(context.Context, int) error { return nil }
 
 func (b *BareTarget) SendGroup(text string) (string, []byte) {
-	return b.Base + "/bare/fanout", []byte(text)
+	return b.Base + "/bare/fanout", bareEvent(text)
 }
 
 type httpClient struct {
