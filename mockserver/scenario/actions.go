@@ -146,11 +146,15 @@ type GroupNoticeAction struct {
 	To      []string `yaml:"to"`
 }
 
-// RevokeAction recalls group messages by their sequence numbers in the group.
+// RevokeAction recalls group messages by their sequence numbers in the group (Group, Seqs), or By's
+// C2C message to Peer named by its MsgSeq and MsgRandom (Peer, Seq, Random).
 type RevokeAction struct {
-	By    string   `yaml:"by"`
-	Group string   `yaml:"group"`
-	Seqs  []uint64 `yaml:"seqs"`
+	By     string   `yaml:"by"`
+	Group  string   `yaml:"group"`
+	Seqs   []uint64 `yaml:"seqs"`
+	Peer   string   `yaml:"peer"`
+	Seq    uint64   `yaml:"seq"`
+	Random uint32   `yaml:"random"`
 }
 
 // ReadAction is User's read report from another device: the C2C conversation with Peer (that device
@@ -332,8 +336,20 @@ func (a Actions) check(p string, known func(string, string) error) error {
 		}
 	case a.Revoke != nil:
 		r := a.Revoke
-		if err := firstErr(by(r.By), needGroup(q+".group", r.Group)); err != nil {
+		if err := by(r.By); err != nil {
 			return err
+		}
+		if (r.Group == "") == (r.Peer == "") {
+			return errAt(q, "give either group (with seqs) or peer (with seq and random)")
+		}
+		if r.Peer != "" {
+			if err := known(q+".peer", r.Peer); err != nil {
+				return err
+			}
+			if r.Seq == 0 || len(r.Seqs) > 0 {
+				return errAt(q+".seq", "a C2C message is named by its seq and random (seqs is for groups)")
+			}
+			return nil
 		}
 		if len(r.Seqs) == 0 {
 			return errAt(q+".seqs", "name at least one message by its sequence number in the group")
@@ -447,6 +463,8 @@ func (a Actions) describe() string {
 			to = fmt.Sprint(a.GroupNotice.To)
 		}
 		return fmt.Sprintf("custom notice in %s to %s", a.GroupNotice.Group, to)
+	case a.Revoke != nil && a.Revoke.Peer != "":
+		return fmt.Sprintf("%s revokes message %d/%d to %s", a.Revoke.By, a.Revoke.Seq, a.Revoke.Random, a.Revoke.Peer)
 	case a.Revoke != nil:
 		return fmt.Sprintf("%s revokes %v in %s", a.Revoke.By, a.Revoke.Seqs, a.Revoke.Group)
 	case a.Read != nil:
@@ -567,6 +585,9 @@ func (a Actions) do(app *state.App, msgs *messenger) (string, error) {
 	case a.GroupNotice != nil:
 		n := a.GroupNotice
 		return "sent", app.SendCustomNotice(op(n.By), n.Group, n.To, n.Content)
+	case a.Revoke != nil && a.Revoke.Peer != "":
+		r := a.Revoke
+		return "recalled", app.RecallC2C(0, op(r.By), r.Peer, r.Seq, r.Random)
 	case a.Revoke != nil:
 		r := a.Revoke
 		res, err := app.RecallGroupMessages(op(r.By), r.Group, r.Seqs)

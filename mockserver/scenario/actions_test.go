@@ -264,3 +264,41 @@ func TestLibraryDryRun(t *testing.T) {
 		}
 	}
 }
+
+// A C2C recall marks the sender's message revoked (no longer unread) and tells the peer; a message
+// of someone else's, or one that is not there, is refused.
+func TestRevokeC2C(t *testing.T) {
+	sc, err := scenario.Parse("r.yaml", []byte(`users: [{id: alice}, {id: bob}]
+messages: [{from: alice, to: bob, text: oops, seq: 5, random: 555}, {from: alice, to: bob, text: fine}]
+pushes:
+  - {at: 0s, revoke: {by: alice, peer: bob, seq: 5, random: 555}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg := newTarget(1)
+	apply(t, sc, tg)
+	h := tg.App.C2CHistory("alice", "bob")
+	if len(h) != 2 || !h[0].Revoked || h[1].Revoked {
+		t.Fatalf("history %+v", h)
+	}
+	if u := tg.App.UnreadC2C("bob"); len(u) != 1 || u[0].Count != 1 {
+		t.Errorf("unread %+v: the recalled message no longer counts", u)
+	}
+	ev := tg.App.EventsOf("bob")
+	if last := ev[len(ev)-1]; last.Kind != state.EvC2CRecall || *last.C2CRecall != (state.C2CRecall{From: "alice", To: "bob", Seq: 5, Random: 555, Time: h[0].Time}) {
+		t.Errorf("bob's last event %+v", last)
+	}
+	for _, bad := range []string{"{by: bob, peer: alice, seq: 5, random: 555}", "{by: alice, peer: bob, seq: 5, random: 556}"} {
+		sc, err := scenario.Parse("r.yaml", []byte("users: [{id: alice}, {id: bob}]\nmessages: [{from: alice, to: bob, text: oops, seq: 5, random: 555}]\npushes:\n  - {at: 0s, revoke: "+bad+"}\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := sc.Apply(newTarget(1)); err == nil || !strings.Contains(err.Error(), "r.yaml:4:14: pushes[0].revoke: refused") {
+			t.Errorf("%s: %v", bad, err)
+		}
+	}
+	if _, err := scenario.Parse("r.yaml", []byte("users: [{id: a}, {id: b}]\npushes:\n  - {at: 0s, revoke: {by: a, peer: b, group: g, seq: 1}}\n")); err == nil {
+		t.Error("group and peer together are refused")
+	}
+}

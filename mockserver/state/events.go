@@ -16,6 +16,7 @@ const (
 	EvGroupRecall                       // group messages were recalled (Event 5 GroupWithdrawInfoArray)
 	EvFriend                            // a relationship-chain change (Event 7 FriendListMod)
 	EvProfile                           // a user's profile changed (Event 8 ProfileDataMod)
+	EvC2CRecall                         // a C2C message was recalled (Event 10 WithdrawC2cMsgNotify)
 )
 
 // Event is one item in a user's event queue. Seq numbers the user's queue from 1 (Tencent's
@@ -38,8 +39,10 @@ type Event struct {
 	Kick    *Kickout
 	Raw     *RawEvent
 	Recall  *GroupRecall
-	Friend  *FriendNotice
-	Profile *ProfileChange
+	// C2CRecall: EvC2CRecall's recalled message.
+	C2CRecall *C2CRecall
+	Friend    *FriendNotice
+	Profile   *ProfileChange
 }
 
 // ReadReceipt says Reader read the conversation with the event's owner up to Time.

@@ -93,6 +93,14 @@ func eventOut(e state.Event) (json.RawMessage, bool) {
 				"UinPairReadArray": []any{map[string]any{"LastReadTime": e.Receipt.Time, "Peer_Account": e.Receipt.Reader}},
 			},
 		}}}
+	case state.EvC2CRecall:
+		r := e.C2CRecall
+		v = map[string]any{"Event": eventC2CNotify, "C2cNotifyMsgArray": []any{map[string]any{
+			"NoticeSeq": e.Seq,
+			"WithdrawC2cMsgNotify": map[string]any{"C2cWithdrawInfoArray": []any{map[string]any{
+				"From_Account": r.From, "To_Account": r.To, "MsgSeq": r.Seq, "MsgRandom": r.Random,
+			}}},
+		}}}
 	case state.EvKickout:
 		v = map[string]any{"Event": eventC2CNotify, "C2cNotifyMsgArray": []any{map[string]any{
 			"SubMsgType": 96, "NoticeSeq": e.Seq,

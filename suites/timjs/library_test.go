@@ -418,6 +418,24 @@ var _ = Describe("scenario library: sync and network", Label("scenarios"), func(
 		})
 })
 
+var _ = Describe("scenario library: recall", Label("scenarios"), func() {
+	It("a C2C message recalled by its sender", harness.Case("scenario/c2c/revoked"), func() {
+		t := env.NewTenant()
+		run := loadLibrary(t, "c2c/revoked")
+		bob := t.Login("bob")
+		m := bob.AwaitMessage("oops", hasText("oops"))
+		ev := bob.Await("MESSAGE_REVOKED")
+		ms := harness.Messages(ev)
+		Expect(ms).To(HaveLen(1))
+		Expect(ms[0].ID).To(Equal(m.ID))
+		Expect(ms[0].IsRevoked).To(BeTrue())
+		pushesDone(run)
+		h := t.App.C2CHistory("alice", "bob")
+		Expect(h).To(HaveLen(1))
+		Expect(h[0].Revoked).To(BeTrue())
+	})
+})
+
 var _ = Describe("scenario library: seeded state", Label("scenarios"), func() {
 	It("two friends with a C2C history", harness.Case("scenario/seed/two-friends-with-history"), func() {
 		t := env.NewTenant()
