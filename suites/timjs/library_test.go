@@ -48,9 +48,22 @@ func libraryName(c Labels) string {
 	panic(fmt.Sprintf("%v names no scenario/… case", c))
 }
 
+// loaded is the library file the running spec loaded (specs of one process run one at a time).
+var loaded string
+
+// provesOwnFile makes every spec of a library container load exactly the file its case names: a
+// scenario/… case proven without its file fails.
+func provesOwnFile() {
+	BeforeEach(func() { loaded = "" })
+	AfterEach(func() {
+		Expect("scenario/"+loaded).To(Equal(harness.CaseID()), "a scenario/… spec loads the library file its case names")
+	})
+}
+
 // loadLibrary loads a library file into the spec's tenant.
 func loadLibrary(t *harness.Tenant, name string) *scenario.Run {
 	GinkgoHelper()
+	loaded = name
 	sc, err := scenario.Load(libraryFile(name))
 	Expect(err).NotTo(HaveOccurred())
 	run, err := env.Server.LoadScenario(t.SDKAppID, sc)
@@ -71,6 +84,8 @@ func pushesDone(run *scenario.Run) {
 }
 
 var _ = Describe("scenario library", Label("scenarios"), func() {
+	provesOwnFile()
+
 	DescribeTable("group tips: the observer's SDK reports the tip the fixture's action causes",
 		func(name, observer string, op int, operator string, check func(*harness.User, harness.Message)) {
 			t := env.NewTenant()
@@ -203,6 +218,8 @@ func firstUser(name string) string {
 }
 
 var _ = Describe("scenario library: error codes", Label("scenarios"), func() {
+	provesOwnFile()
+
 	DescribeTable("on send: sendMessage rejects with the fixture's code, the message fails, the next send goes through",
 		func(name, to string, code, hits int) {
 			t := env.NewTenant()
@@ -329,6 +346,8 @@ var _ = Describe("scenario library: error codes", Label("scenarios"), func() {
 })
 
 var _ = Describe("scenario library: sync and network", Label("scenarios"), func() {
+	provesOwnFile()
+
 	It("an offline backlog larger than one getmsg page", harness.Case("scenario/sync/offline-backlog"), func() {
 		t := env.NewTenant()
 		loadLibrary(t, "sync/offline-backlog")
@@ -419,6 +438,8 @@ var _ = Describe("scenario library: sync and network", Label("scenarios"), func(
 })
 
 var _ = Describe("scenario library: recall", Label("scenarios"), func() {
+	provesOwnFile()
+
 	It("a C2C message recalled by its sender", harness.Case("scenario/c2c/revoked"), func() {
 		t := env.NewTenant()
 		run := loadLibrary(t, "c2c/revoked")
@@ -437,6 +458,8 @@ var _ = Describe("scenario library: recall", Label("scenarios"), func() {
 })
 
 var _ = Describe("scenario library: seeded state", Label("scenarios"), func() {
+	provesOwnFile()
+
 	It("two friends with a C2C history", harness.Case("scenario/seed/two-friends-with-history"), func() {
 		t := env.NewTenant()
 		loadLibrary(t, "seed/two-friends-with-history")
