@@ -22,6 +22,7 @@ import (
 type benchFlags struct {
 	clients    int
 	duration   time.Duration
+	rounds     int
 	users      []int
 	messages   int
 	rate       int
@@ -58,7 +59,8 @@ run: on a shared machine absolute figures move with the neighbours' load, ratios
 	}
 	fl := cmd.Flags()
 	fl.IntVar(&f.clients, "clients", 50, "concurrent sendmsg clients (one connection each)")
-	fl.DurationVar(&f.duration, "duration", 5*time.Second, "length of each throughput measurement")
+	fl.DurationVar(&f.duration, "duration", 6*time.Second, "sendmsg measurement time per server, split over --rounds")
+	fl.IntVar(&f.rounds, "rounds", 3, "alternating sendmsg rounds (bare, fake, bare, …); the table shows medians")
 	fl.IntSliceVar(&f.users, "users", []int{1000, 10000}, "held long-poll populations, ascending")
 	fl.IntVar(&f.messages, "messages", 1000, "C2C messages sent per population")
 	fl.IntVar(&f.rate, "rate", 500, "C2C messages per second")
@@ -86,8 +88,8 @@ func bench(ctx context.Context, f benchFlags, cmd *cobra.Command) error {
 	if f.fanout == 1 || f.fanout > f.users[0] {
 		return &exitError{code: 2, err: fmt.Errorf("--fanout %d: want 0 or 2..%d (the first population)", f.fanout, f.users[0])}
 	}
-	if f.clients < 1 || f.duration <= 0 || f.messages < 1 || f.rate < 1 {
-		return &exitError{code: 2, err: fmt.Errorf("--clients, --duration, --messages and --rate must be positive")}
+	if f.clients < 1 || f.duration <= 0 || f.messages < 1 || f.rate < 1 || f.rounds < 1 {
+		return &exitError{code: 2, err: fmt.Errorf("--clients, --duration, --rounds, --messages and --rate must be positive")}
 	}
 	exe, err := os.Executable()
 	if err != nil {
@@ -118,9 +120,9 @@ func bench(ctx context.Context, f benchFlags, cmd *cobra.Command) error {
 		loadgen.PrintSamples(out, ss)
 		return err
 	}
-	fmt.Fprintf(out, "imharness bench: %d CPUs; %d clients × %s; held polls %v, %d messages at %d/s; fan-out %d × %d; hold %s; serve %s\n",
-		runtimeCPUs(), f.clients, f.duration, f.users, f.messages, f.rate, f.fanout, f.fanoutMsgs, f.hold, strings.TrimSpace("--pprof "+f.serveArgs))
-	res, err := loadgen.Run(ctx, loadgen.Config{Clients: f.clients, Duration: f.duration, Users: f.users, Messages: f.messages,
+	fmt.Fprintf(out, "imharness bench: %d CPUs; %d clients × %s in %d rounds; held polls %v, %d messages at %d/s; fan-out %d × %d; hold %s; serve %s\n",
+		runtimeCPUs(), f.clients, f.duration, f.rounds, f.users, f.messages, f.rate, f.fanout, f.fanoutMsgs, f.hold, strings.TrimSpace("--pprof "+f.serveArgs))
+	res, err := loadgen.Run(ctx, loadgen.Config{Clients: f.clients, Duration: f.duration, Rounds: f.rounds, Users: f.users, Messages: f.messages,
 		Rate: f.rate, Fanout: f.fanout, FanoutMsgs: f.fanoutMsgs, Log: cmd.ErrOrStderr()}, start)
 	if err != nil {
 		return err
