@@ -36,6 +36,8 @@ func (s *Server) admin() http.Handler {
 	m.HandleFunc("GET /admin/v1/apps/{sdkappid}/faults/{id}", s.withApp(s.adminGetFault))
 	m.HandleFunc("DELETE /admin/v1/apps/{sdkappid}/faults/{id}", s.withApp(s.adminDeleteFault))
 	m.HandleFunc("POST /admin/v1/apps/{sdkappid}/users/{user}/kick", s.withApp(s.adminKick))
+	m.HandleFunc("GET /admin/v1/apps/{sdkappid}/login-policy", s.withApp(s.adminLoginPolicy))
+	m.HandleFunc("PUT /admin/v1/apps/{sdkappid}/login-policy", s.withApp(s.adminLoginPolicy))
 	m.HandleFunc("POST /admin/v1/apps/{sdkappid}/users/{user}/events", s.withApp(s.adminEvent))
 	m.HandleFunc("GET /admin/v1/apps/{sdkappid}/clock", s.withApp(s.adminClock))
 	m.HandleFunc("POST /admin/v1/apps/{sdkappid}/clock", s.withApp(s.adminClock))
@@ -317,6 +319,18 @@ func (s *Server) adminKick(w http.ResponseWriter, r *http.Request, app *state.Ap
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"kicked": n})
+}
+
+// adminLoginPolicy reads or replaces the tenant's login policy ({"multiple_instances":bool}).
+func (s *Server) adminLoginPolicy(w http.ResponseWriter, r *http.Request, app *state.App, _ *fault.Rules) {
+	if r.Method == http.MethodPut {
+		var p state.LoginPolicy
+		if !decodeJSON(w, r, &p) {
+			return
+		}
+		app.SetLoginPolicy(p)
+	}
+	writeJSON(w, http.StatusOK, app.LoginPolicy())
 }
 
 func (s *Server) adminEvent(w http.ResponseWriter, r *http.Request, app *state.App, _ *fault.Rules) {

@@ -665,3 +665,31 @@ func TestRequestLogModes(t *testing.T) {
 		}
 	}
 }
+
+// The login policy over HTTP: by default a second login ends the first session (91101 in its long
+// poll); after PUT {"multiple_instances":true} it does not. Unknown fields are refused.
+func TestAdminLoginPolicy(t *testing.T) {
+	f := newFixture(t, time.Second)
+	f.createApp(appID)
+	if r := f.admin("GET", fmt.Sprintf("/apps/%d/login-policy", appID), "", 200); r["multiple_instances"] != false {
+		t.Fatalf("default policy %v", r)
+	}
+	first := f.login(appID, "bob")
+	lp := f.openLongPoll(first)
+	f.login(appID, "bob")
+	if r := f.poll(first, lp); code(r) != 91101 {
+		t.Fatalf("first session after a second login: %v", r)
+	}
+	if r := f.admin("PUT", fmt.Sprintf("/apps/%d/login-policy", appID), `{"multiple_instances":true}`, 200); r["multiple_instances"] != true {
+		t.Fatalf("put policy %v", r)
+	}
+	third := f.login(appID, "bob")
+	lp = f.openLongPoll(third)
+	f.login(appID, "bob")
+	if r := f.poll(third, lp); code(r) != 0 {
+		t.Fatalf("with multiple instances allowed: %v", r)
+	}
+	if a := f.do("PUT", fmt.Sprintf("/admin/v1/apps/%d/login-policy", appID), `{"multi":true}`); a.status != 400 {
+		t.Fatalf("unknown field: %d %s", a.status, a.body)
+	}
+}

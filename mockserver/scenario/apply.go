@@ -72,6 +72,9 @@ func (sc *Scenario) Apply(t Target) (*Run, error) {
 	if sc.Limits != nil {
 		app.SetLimits(sc.Limits.State())
 	}
+	if sc.Login != nil {
+		app.SetLoginPolicy(state.LoginPolicy{MultipleInstances: sc.Login.MultipleInstances})
+	}
 	for _, u := range sc.Users {
 		app.EnsureUser(u.ID)
 		if len(u.Profile) > 0 {

@@ -36,6 +36,7 @@ type Scenario struct {
 	Seed        *uint64      `yaml:"seed"`
 	Limits      *Limits      `yaml:"limits"`
 	Clock       *Clock       `yaml:"clock"`
+	Login       *Login       `yaml:"login"`
 	Users       []User       `yaml:"users"`
 	Friends     []Friendship `yaml:"friends"`
 	Blacklist   []Block      `yaml:"blacklist"`
@@ -72,6 +73,12 @@ type Clock struct {
 	Freeze   string       `yaml:"freeze"`
 	Unfreeze bool         `yaml:"unfreeze"`
 	Advance  dur.Duration `yaml:"advance"`
+}
+
+// Login sets the tenant's login policy: by default a second login of an account on the same
+// platform ends the earlier instance (KICKED_OUT multipleAccount); MultipleInstances allows both.
+type Login struct {
+	MultipleInstances bool `yaml:"multiple_instances"`
 }
 
 // User is a seeded account with profile tags (Tag_Profile_IM_Nick: …).

@@ -318,3 +318,19 @@ func TestLimits(t *testing.T) {
 		}
 	}
 }
+
+// A scenario's login block sets the tenant's login policy.
+func TestLoginPolicy(t *testing.T) {
+	sc, err := scenario.Parse("login.yaml", []byte("login: {multiple_instances: true}\nusers: [{id: alice}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg := newTarget(1400000001)
+	apply(t, sc, tg)
+	if !tg.App.LoginPolicy().MultipleInstances {
+		t.Fatal("policy not applied")
+	}
+	if _, err := scenario.Parse("bad.yaml", []byte("login: {multiple: true}\n")); err == nil || !strings.Contains(err.Error(), "login.multiple") {
+		t.Fatalf("unknown key: %v", err)
+	}
+}

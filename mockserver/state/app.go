@@ -56,6 +56,7 @@ type App struct {
 	pairs      map[string][]*C2CMessage // by pairKey, in send order
 	groups     map[string]*group
 	gx         groupExtra // the rest of the group model (group.go)
+	policy     LoginPolicy
 
 	closed    bool
 	c2cNotify bool  // C2C messages reach the long poll as notifications only (SetC2CNotify)
@@ -213,14 +214,16 @@ type Session struct {
 	Instance  int    // 1 for the user's first login, 2 for the second, …
 	Conn      string // stable connection name for transcripts: "alice#1"
 	LongPoll  string // current long-poll id, "" before getlongpollingid
-	Kicked    string // why the session was ended by the server: KickMultipleAccount, …
+	Kicked    string // why the server ended the session ("" while live): EndMultipleAccount, EndUserSigExpired, …
 	LoggedOut bool
 }
 
 type session struct {
 	Session
-	watermark uint64 // events with Seq <= watermark were already synced when the long poll opened
-	syncGen   uint64 // the user's syncGen when the session logged in
+	watermark  uint64 // events with Seq <= watermark were already synced when the long poll opened
+	syncGen    uint64 // the user's syncGen when the session logged in
+	platform   string
+	sigExpires time.Time
 }
 
 // Kick reasons.
@@ -230,17 +233,11 @@ const (
 	KickUserSigExpired  = "userSigExpired"
 )
 
-// Login opens a session for userID (creating the account on first login).
+// Login opens a session for userID on an unnamed platform with a credential that never expires,
+// under the tenant's login policy (see LoginAs).
 func (a *App) Login(userID string) Session {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	u := a.ensureUser(userID)
-	a.nextInst[userID]++
-	n := a.nextInst[userID]
-	s := &session{Session: Session{User: userID, TinyID: u.tinyID, A2: a.ids.token(32), Instance: n,
-		Conn: fmt.Sprintf("%s#%d", userID, n)}, syncGen: u.syncGen}
-	a.sessions[s.A2] = s
-	return s.Session
+	s, _ := a.LoginAs(userID, LoginInfo{})
+	return s
 }
 
 // Auth finds the live session for a2 and tinyid.

@@ -89,7 +89,7 @@ func (a *App) PushRaw(userID string, raw RawEvent) error {
 // PollResult is what a long poll should answer now.
 type PollResult struct {
 	Events []Event // deliverable events after the cursor
-	Kicked string  // the session was kicked: answer with that kick
+	Kicked string  // the server ended the session (EndMultipleAccount, EndUserSigExpired, …): answer with that
 	Ended  bool    // the long poll was closed or the session logged out: answer "no news"
 }
 
@@ -109,6 +109,7 @@ func (a *App) Poll(a2, longPollID string, after uint64, max int) (PollResult, <-
 	if a.closed {
 		return PollResult{Ended: true}, u.waiter(), nil
 	}
+	a.expire(s)
 	if s.Kicked != "" {
 		return PollResult{Kicked: s.Kicked}, u.waiter(), nil
 	}

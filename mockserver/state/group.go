@@ -544,6 +544,14 @@ func (a *App) createGroup(op string, s GroupSpec) (*group, error) {
 	if owner != "" {
 		a.notify(g, GroupNotice{Type: NoticeCreated, Operator: op}, []string{owner})
 	}
+	// Initial members hear of the group as invitees (notice 7): it is what makes tim-js-sdk 2.x
+	// fetch the group and add it to its group list. Without it their SDK refuses quitGroup
+	// locally (2.10.x: 2623) and drops profile-change tips for a group it does not know.
+	var invited []string
+	for _, ms := range initial {
+		invited = append(invited, ms.User)
+	}
+	a.notify(g, GroupNotice{Type: NoticeInvited, Operator: op}, invited)
 	return g, nil
 }
 

@@ -478,14 +478,19 @@ func handle(a *state.App, g, op string, approve bool) error {
 	return a.HandleApplication(op, g, "pat", approve, remark, ps[0].Authentication, ps[0].MsgKey)
 }
 
-func TestCreateNotifiesOnlyTheOwner(t *testing.T) {
+// The creator gets notice 6; the initial members notice 7, as invitees (tim-js-sdk adds a group to
+// its list on notice 7); nobody else hears of it.
+func TestCreateNotifiesOwnerAndInitialMembers(t *testing.T) {
 	a := newApp(t)
 	m := mark(a)
 	g := castGroup(t, a, state.GroupPrivate, "")
 	for _, u := range everyone {
 		want := []string(nil)
-		if u == "olivia" {
+		switch u {
+		case "olivia":
 			want = []string{"notice6"}
+		case "adam", "mia", "max":
+			want = []string{"notice7"}
 		}
 		if got := kinds(m.since(a, u)); !slices.Equal(got, want) {
 			t.Errorf("%s got %v, want %v", u, got, want)
@@ -523,11 +528,11 @@ func TestApplicationsAreHandledOnce(t *testing.T) {
 		t.Error("a plain member sees pendencies")
 	}
 	// The handler's notice 1 can be deleted by its client-visible key; others stay.
-	ns := a.Notices("adam")
-	if len(ns) != 1 || ns[0].Type != state.NoticeApply {
+	ns := a.Notices("adam") // notice 7 (an initial member) and notice 1
+	if len(ns) != 2 || ns[1].Type != state.NoticeApply {
 		t.Fatalf("adam's notices: %+v", ns)
 	}
-	if n := a.DeleteNotices("adam", []state.NoticeKey{{Seq: ns[0].Seq, Random: ns[0].Random}, {Seq: 99, Random: 1}}); n != 1 || len(a.Notices("adam")) != 0 {
+	if n := a.DeleteNotices("adam", []state.NoticeKey{{Seq: ns[1].Seq, Random: ns[1].Random}, {Seq: 99, Random: 1}}); n != 1 || len(a.Notices("adam")) != 1 {
 		t.Errorf("deleted %d, left %+v", n, a.Notices("adam"))
 	}
 	if len(a.Notices("olivia")) != 2 { // notice 6 (created) and notice 1

@@ -137,11 +137,11 @@ func TestGroupEventReceiversHTTP(t *testing.T) {
 		do    func(f *groupFixture, g string)
 		want  map[string][]string
 	}{
-		{name: "notice 6: created (creator only)", typ: "Public",
+		{name: "notice 6 to the creator, notice 7 to the initial members", typ: "Public",
 			do: func(f *groupFixture, g string) {
 				f.ok("mia", "create_group", `{"Type":"Private","Name":"p","MemberList":[{"Member_Account":"max"}]}`)
 			},
-			want: map[string][]string{"mia": {"notice6"}}},
+			want: map[string][]string{"mia": {"notice6"}, "max": {"notice7"}}},
 		{name: "tip 1 and notice 7: invited into a Private group", typ: "Private",
 			do: func(f *groupFixture, g string) {
 				f.ok("mia", "add_group_member", fmt.Sprintf(`{"GroupId":%q,"MemberList":[{"Member_Account":"otto"}]}`, g))
@@ -330,7 +330,7 @@ func TestGroupEventWire(t *testing.T) {
 		t.Fatalf("send_group_msg reply %v", send.raw)
 	}
 	m := pollOne("mia")
-	want := fmt.Sprintf(`{"ClientSeq":9,"Event":3,"From_Account":"adam","GroupInfo":{"From_AccountHeadurl":"http://a/face","From_AccountNick":"Adam A.","GroupId":%q,"GroupName":"g1"},"MsgBody":[{"MsgContent":{"Text":"hi"},"MsgType":"TIMTextElem"}],"MsgPriority":"Normal","MsgRandom":4242,"MsgSeq":1,"MsgTimeStamp":%d,"NoticeSeq":1,"ToGroupId":%q}`, g, f.app.Now().Unix(), g)
+	want := fmt.Sprintf(`{"ClientSeq":9,"Event":3,"From_Account":"adam","GroupInfo":{"From_AccountHeadurl":"http://a/face","From_AccountNick":"Adam A.","GroupId":%q,"GroupName":"g1"},"MsgBody":[{"MsgContent":{"Text":"hi"},"MsgType":"TIMTextElem"}],"MsgPriority":"Normal","MsgRandom":4242,"MsgSeq":1,"MsgTimeStamp":%d,"NoticeSeq":2,"ToGroupId":%q}`, g, f.app.Now().Unix(), g)
 	if js(m) != want {
 		t.Errorf("Event 3:\n got %s\nwant %s", js(m), want)
 	}
@@ -338,7 +338,7 @@ func TestGroupEventWire(t *testing.T) {
 	// Event 4, tip 7: MsgBody is an object; GroupInfo names the group and the receiver.
 	f.ok("adam", "forbid_send_msg", fmt.Sprintf(`{"GroupId":%q,"Members_Account":["max"],"ShutUpTime":600}`, g))
 	tip := pollOne("mia")
-	want = fmt.Sprintf(`{"Event":4,"From_Account":"adam","GroupInfo":{"From_Account":"adam","From_AccountNick":"Adam A.","GroupId":%q,"GroupName":"g1","To_Account":"mia"},"MsgBody":{"List_Account":["max"],"MsgMemberInfo":[{"ShutupTime":600,"User_Account":"max"}],"MsgOperatorMemberExtraInfo":{"ImageUrl":"http://a/face","NickName":"Adam A."},"OpType":7,"Operator_Account":"adam"},"MsgRandom":%d,"MsgSeq":2,"MsgTimeStamp":%d,"NoticeSeq":2,"ToGroupId":%q}`,
+	want = fmt.Sprintf(`{"Event":4,"From_Account":"adam","GroupInfo":{"From_Account":"adam","From_AccountNick":"Adam A.","GroupId":%q,"GroupName":"g1","To_Account":"mia"},"MsgBody":{"List_Account":["max"],"MsgMemberInfo":[{"ShutupTime":600,"User_Account":"max"}],"MsgOperatorMemberExtraInfo":{"ImageUrl":"http://a/face","NickName":"Adam A."},"OpType":7,"Operator_Account":"adam"},"MsgRandom":%d,"MsgSeq":2,"MsgTimeStamp":%d,"NoticeSeq":3,"ToGroupId":%q}`,
 		g, int64(tip["MsgRandom"].(float64)), f.app.Now().Unix(), g)
 	if js(tip) != want {
 		t.Errorf("Event 4 tip 7:\n got %s\nwant %s", js(tip), want)

@@ -52,10 +52,13 @@ func login(c *Call) (any, *Error) {
 	if id == "" {
 		return nil, fail(CodeInvalidAccount, "login needs the query parameter identifier")
 	}
-	if _, err := usersig.Verify(c.Params["usersig"], c.App.Secret(), c.App.ID(), id, c.App.Now()); err != nil {
+	sig, err := usersig.Verify(c.Params["usersig"], c.App.Secret(), c.App.ID(), id, c.App.Now())
+	if err != nil {
 		return nil, asError(err)
 	}
-	s := c.App.Login(id)
+	// The tenant's login policy may end earlier instances on this platform; their next long poll
+	// says so (91101). The session itself ends when the UserSig expires on the tenant clock.
+	s, _ := c.App.LoginAs(id, state.LoginInfo{Platform: c.Params["platform"], SigExpires: sig.ExpiresAt()})
 	c.loggedIn(s)
 	return struct {
 		A2Key  string `json:"A2Key"`

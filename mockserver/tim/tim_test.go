@@ -387,6 +387,7 @@ func TestElementsPassThrough(t *testing.T) {
 // echoed to its other sessions only.
 func TestFanOutToEverySession(t *testing.T) {
 	f := newFixture(t, tim.Options{Hold: 200 * time.Millisecond})
+	f.app.SetLoginPolicy(state.LoginPolicy{MultipleInstances: true}) // by default the laptop's login would end the phone's session
 	phone, laptop, bob := f.login("alice"), f.login("alice"), f.login("bob")
 	lp := map[string]string{}
 	for name, s := range map[string]session{"phone": phone, "laptop": laptop} {

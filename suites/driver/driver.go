@@ -384,6 +384,17 @@ func (c *Client) WaitEvent(ctx context.Context, name string, match func(Event) b
 	}
 }
 
+// Settle marks every event received so far consumed, so later WaitEvents only see what comes
+// after (a spec's setup is done), and returns how many there were.
+func (c *Client) Settle() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i := range c.consumed {
+		c.consumed[i] = true
+	}
+	return len(c.events)
+}
+
 // Events returns a snapshot of every event received so far, in order.
 func (c *Client) Events() []Event {
 	c.mu.Lock()

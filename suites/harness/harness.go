@@ -199,9 +199,17 @@ func (t *Tenant) saveTranscript() {
 // User is a real SDK instance in a driver process, acting as one account of the tenant.
 type User struct {
 	*driver.Client
-	ID     string
-	Tenant *Tenant
+	ID      string
+	Tenant  *Tenant
+	settled int // events before this index belong to the spec's setup (Settle)
 }
+
+// Settle ends the user's setup: what its SDK reported so far is consumed and left out of
+// EventsSinceSettle, so a spec's checks see only what its own steps caused.
+func (u *User) Settle() { u.settled = u.Client.Settle() }
+
+// EventsSinceSettle lists the events after the last Settle (all of them without one).
+func (u *User) EventsSinceSettle() []driver.Event { return u.Events()[u.settled:] }
 
 // Start launches a driver for user without logging in; it is closed when the spec ends.
 func (t *Tenant) Start(user string) *User {

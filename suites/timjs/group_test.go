@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sync/atomic"
+	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -13,16 +14,21 @@ import (
 	"github.com/imharness/imharness/suites/harness"
 )
 
-// scene is a group seeded before anyone logs in (so every member's SDK has it in its group list from
-// login, as after a real re-login), with its members and some outsiders logged in and long-polling.
+// scene is a group its owner created through the SDK (createGroup with a memberList) while the
+// owner, the members and some outsiders were logged in and long-polling, as an app does it: the
+// initial members' SDKs learn the group from the server (notice 7), not from a later login.
 type scene struct {
 	t   *harness.Tenant
 	gid string
 	u   map[string]*harness.User
+	// created holds the creation notice each user's SDK reported: 6 for the owner, 7 for members.
+	created map[string]harness.Message
 }
 
-// newScene creates spec's group owned by owner (spec.Members are the other members) and logs in
-// the owner, the members and the outsiders.
+// newScene logs in the owner, spec's members and the outsiders, lets the owner's SDK create the
+// group (spec's type, name, texts, join option and members with their roles) and waits until every
+// member's SDK has it in its group list. Then every user is settled: a spec sees only what its own
+// steps cause.
 func newScene(owner string, spec state.GroupSpec, outsiders ...string) *scene {
 	GinkgoHelper()
 	t := env.NewTenant()
@@ -34,9 +40,80 @@ func newScene(owner string, spec state.GroupSpec, outsiders ...string) *scene {
 	for _, id := range ids {
 		t.App.EnsureUser(id)
 	}
-	g, err := t.App.CreateGroup(owner, spec)
-	Expect(err).NotTo(HaveOccurred())
-	return &scene{t: t, gid: g.ID, u: loginAll(t, ids...)}
+	s := &scene{t: t, u: loginAll(t, ids...), created: map[string]harness.Message{}}
+	s.gid = s.create(owner, spec)
+	for _, u := range s.u {
+		u.Settle()
+	}
+	return s
+}
+
+// sdkTypes names group types and join options as TIM.TYPES keys.
+var sdkTypes = map[string]string{
+	string(state.GroupPrivate): "$TYPES.GRP_PRIVATE", string(state.GroupPublic): "$TYPES.GRP_PUBLIC",
+	string(state.GroupChatRoom): "$TYPES.GRP_CHATROOM", string(state.GroupAVChatRoom): "$TYPES.GRP_AVCHATROOM",
+	string(state.JoinFreeAccess): "$TYPES.JOIN_OPTIONS_FREE_ACCESS", string(state.JoinNeedPermission): "$TYPES.JOIN_OPTIONS_NEED_PERMISSION",
+	string(state.JoinDisableApply): "$TYPES.JOIN_OPTIONS_DISABLE_APPLY",
+}
+
+// create has owner's SDK create spec's group and waits for what the creation tells each SDK: the
+// owner notice 6; each member notice 7, the group in its list (GROUP_LIST_UPDATED) and the owner's
+// SDK's own group_create message.
+func (s *scene) create(owner string, spec state.GroupSpec) string {
+	GinkgoHelper()
+	opts := map[string]any{"type": sdkTypes[string(spec.Type)], "name": spec.Name}
+	if spec.Introduction != "" {
+		opts["introduction"] = spec.Introduction
+	}
+	if spec.Notification != "" {
+		opts["notification"] = spec.Notification
+	}
+	if spec.ApplyJoinOption != "" {
+		opts["joinOption"] = sdkTypes[string(spec.ApplyJoinOption)]
+	}
+	var list []map[string]any
+	for _, m := range spec.Members {
+		item := map[string]any{"userID": m.User}
+		if m.Role != "" {
+			item["role"] = string(m.Role)
+		}
+		list = append(list, item)
+	}
+	if len(list) > 0 {
+		opts["memberList"] = list
+	}
+	res, err := s.u[owner].Call(harness.Ctx(), "createGroup", opts)
+	Expect(err).NotTo(HaveOccurred(), "%s createGroup", owner)
+	var r struct{ Data struct{ Group sdkGroup } }
+	harness.Decode(res, &r)
+	gid := r.Data.Group.GroupID
+	Expect(gid).NotTo(BeEmpty())
+	s.created[owner] = sawMessage(s.u[owner], "notice 6", isNotice(gid, 6))
+	for _, m := range spec.Members {
+		u := s.u[m.User]
+		s.created[m.User] = sawMessage(u, "notice 7", isNotice(gid, 7))
+		u.Await("GROUP_LIST_UPDATED", groupListUpdated(gid, anyGroup))
+		sawMessage(u, "group_create", isGroupCreate(gid))
+	}
+	return gid
+}
+
+// sawMessage waits until the user's SDK has reported a message satisfying pred (since its last
+// Settle) and returns the first; unlike AwaitMessage it consumes nothing, so messages that
+// arrived in one MESSAGE_RECEIVED event can be looked for one by one.
+func sawMessage(u *harness.User, desc string, pred func(harness.Message) bool) harness.Message {
+	GinkgoHelper()
+	var got []harness.Message
+	Eventually(func() []harness.Message { got = received(u, pred); return got }).WithTimeout(20*time.Second).
+		ShouldNot(BeEmpty(), "%s never reported %s", u.ID, desc)
+	return got[0]
+}
+
+// isGroupCreate matches the custom message tim-js-sdk sends to a group it has just created.
+func isGroupCreate(gid string) func(harness.Message) bool {
+	return func(m harness.Message) bool {
+		return m.ConversationID == "GROUP"+gid && m.Type == "TIMCustomElem" && m.Payload["data"] == "group_create"
+	}
 }
 
 // loginAll logs users in and waits until each has its long poll open: group events are only
@@ -126,7 +203,7 @@ func isNotice(gid string, op int) func(harness.Message) bool {
 // received lists the messages the user's SDK reported received that satisfy pred.
 func received(u *harness.User, pred func(harness.Message) bool) []harness.Message {
 	var out []harness.Message
-	for _, ev := range u.Events() {
+	for _, ev := range u.EventsSinceSettle() {
 		if ev.Name != "MESSAGE_RECEIVED" {
 			continue
 		}
@@ -221,7 +298,7 @@ func members(ids ...string) []state.MemberSpec {
 }
 
 var _ = Describe("groups", func() {
-	It("createGroup: the group exists with its members; the SDK's own group_create message reaches everyone",
+	It("createGroup: the group exists with its members, whose SDKs add it to their list at once (notice 7) and can quit it",
 		harness.Case("tim/group/create"), func() {
 			t := env.NewTenant()
 			for _, id := range []string{"alice", "bob", "carol"} {
@@ -230,7 +307,7 @@ var _ = Describe("groups", func() {
 			u := loginAll(t, "alice", "bob", "carol")
 			res, err := u["alice"].Call(harness.Ctx(), "createGroup", map[string]any{
 				"type": "$TYPES.GRP_PUBLIC", "name": "weekend", "introduction": "hikes", "joinOption": "$TYPES.JOIN_OPTIONS_FREE_ACCESS",
-				"memberList": []map[string]any{{"userID": "bob"}, {"userID": "carol"}}})
+				"memberList": []map[string]any{{"userID": "bob"}, {"userID": "carol", "role": "Admin"}}})
 			Expect(err).NotTo(HaveOccurred())
 			var created struct{ Data struct{ Group sdkGroup } }
 			harness.Decode(res, &created)
@@ -246,21 +323,34 @@ var _ = Describe("groups", func() {
 			Expect(err).NotTo(HaveOccurred())
 			Expect(in.Owner).To(Equal("alice"))
 			Expect(in.MemberNum).To(Equal(3))
+			ms, err := t.App.GroupMembers("alice", g.GroupID)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(ms).To(ContainElement(And(HaveField("User", "carol"), HaveField("Role", state.RoleAdmin))))
 
-			// tim-js-sdk announces the group itself with a custom message; members get it via Event 3.
 			for _, id := range []string{"bob", "carol"} {
-				m := u[id].AwaitMessage("group_create", func(m harness.Message) bool {
-					return m.ConversationID == "GROUP"+g.GroupID && m.Payload["data"] == "group_create"
-				})
+				// The server tells each initial member (notice 7, from the creator); the SDK fetches the
+				// group and lists it, with no refresh and no new login.
+				n := sawMessage(u[id], "notice 7", isNotice(g.GroupID, 7))
+				Expect(n.Payload).To(HaveKeyWithValue("operatorID", "alice"))
+				Expect(n.Payload["groupProfile"]).To(HaveKeyWithValue("name", "weekend"))
+				u[id].Await("GROUP_LIST_UPDATED", groupListUpdated(g.GroupID, func(sg sdkGroup) bool { return sg.Name == "weekend" }))
+				// tim-js-sdk announces the group itself with a custom message; members get it via Event 3.
+				m := sawMessage(u[id], "group_create", isGroupCreate(g.GroupID))
 				Expect(m.From).To(Equal("alice"))
-				Expect(m.Type).To(Equal("TIMCustomElem"))
 				Expect(m.Sequence).To(Equal(uint64(1)))
-				// Initial members find the group in their list once they refresh it.
-				Expect(groupIDs(groupList(u[id]))).To(ContainElement(g.GroupID))
 			}
-			members := t.App.JoinedGroups("bob")
-			Expect(members).To(HaveLen(1))
-			Expect(members[0].Self.Role).To(Equal(state.RoleMember))
+			Expect(t.App.JoinedGroups("bob")).To(ConsistOf(HaveField("Self.Role", state.RoleMember)))
+
+			// An initial member can quit right away (tim-js-sdk 2.10.x refuses locally with 2623 for a
+			// group missing from its list): the rest get tip 2, the quitter notice 8 and loses the group.
+			_, err = u["bob"].Call(harness.Ctx(), "quitGroup", g.GroupID)
+			Expect(err).NotTo(HaveOccurred())
+			for _, id := range []string{"alice", "carol"} {
+				tip := u[id].AwaitMessage("tip 2", isTip(g.GroupID, 2))
+				Expect(strs(tip.Payload["userIDList"])).To(Equal([]string{"bob"}))
+			}
+			u["bob"].AwaitMessage("notice 8", isNotice(g.GroupID, 8))
+			Expect(t.App.JoinedGroups("bob")).To(BeEmpty())
 		})
 
 	It("send_group_msg: every member gets the message once, with the sender's sequence and nick; outsiders nothing",
@@ -269,7 +359,7 @@ var _ = Describe("groups", func() {
 			Expect(s.t.App.SetProfile("bob", []state.ProfileItem{{Tag: "Tag_Profile_IM_Nick", Value: "Bobby"}})).To(Succeed())
 			sent := s.sendGroupText("bob", "hello group")
 			Expect(sent.Status).To(Equal("success"))
-			Expect(sent.Sequence).To(Equal(uint64(1)))
+			Expect(sent.Sequence).To(Equal(uint64(2))) // 1 is the creator's SDK's group_create message
 			for _, id := range []string{"alice", "carol"} {
 				m := s.u[id].AwaitMessage("bob's", hasText("hello group"))
 				Expect(m.From).To(Equal("bob"))

@@ -153,22 +153,32 @@ var _ = Describe("group system notices", func() {
 		Expect(err).To(MatchError(ContainSubstring("does not exist")))
 	})
 
-	It("notice 6: the creator is told of the creation; initial members are not", harness.Case("tim/group/notice-6-created"), func() {
-		t := env.NewTenant()
-		for _, id := range []string{"alice", "bob", "carol"} {
-			t.App.EnsureUser(id)
-		}
-		u := loginAll(t, "alice", "bob", "carol")
-		res, err := u["alice"].Call(harness.Ctx(), "createGroup", map[string]any{"type": "$TYPES.GRP_PRIVATE", "name": "work",
-			"memberList": []map[string]any{{"userID": "bob"}}})
-		Expect(err).NotTo(HaveOccurred())
-		var r struct{ Data struct{ Group sdkGroup } }
-		harness.Decode(res, &r)
-		s := &scene{t: t, gid: r.Data.Group.GroupID, u: u}
-		s.expectNotice(6, "alice", "alice")
-		expectNone(t, "notice 6", isNotice(s.gid, 6), u["bob"], u["carol"])
-		expectNone(t, "notice 7", isNotice(s.gid, 7), u["bob"])
-	})
+	It("notice 6 and 7 at creation: the creator is told of the creation, each initial member of the invitation; nobody else",
+		harness.Case("tim/group/notice-6-created"), func() {
+			s := newScene("alice", state.GroupSpec{Type: state.GroupPrivate, Name: "work", Members: members("bob")}, "carol")
+			Expect(s.created["alice"].ConversationID).To(Equal("@TIM#SYSTEM"))
+			Expect(s.created["alice"].Payload).To(HaveKeyWithValue("operatorID", "alice"))
+			Expect(s.created["bob"].ConversationID).To(Equal("@TIM#SYSTEM"))
+			Expect(s.created["bob"].Payload).To(HaveKeyWithValue("operatorID", "alice"))
+			Expect(s.created["bob"].Payload["groupProfile"]).To(HaveKeyWithValue("name", "work"))
+			// Nothing about the group reached the outsider, and each notice came once.
+			barrier(s.t, s.users("alice", "bob", "carol")...)
+			for _, id := range []string{"alice", "bob", "carol"} {
+				Expect(received(s.u[id], isNotice(s.gid, 6))).To(BeEmpty(), "%s", id) // after the setup
+			}
+			var carolSaw []harness.Message
+			for _, ev := range s.u["carol"].Events() {
+				if ev.Name == "MESSAGE_RECEIVED" {
+					for _, m := range harness.Messages(ev) {
+						if m.ConversationID == "GROUP"+s.gid || groupIDOf(m.Payload) == s.gid {
+							carolSaw = append(carolSaw, m)
+						}
+					}
+				}
+			}
+			Expect(carolSaw).To(BeEmpty())
+			Expect(s.t.App.Notices("bob")).To(ConsistOf(HaveField("Type", state.NoticeInvited)))
+		})
 
 	It("notice 7: an invitation reaches the invitee, whose SDK adds the group", harness.Case("tim/group/notice-7-invited"), func() {
 		s := newScene("alice", state.GroupSpec{Type: state.GroupPrivate, Name: "work", Members: members("bob", "carol")}, "dave", "erin")
