@@ -84,10 +84,10 @@ pushes:
 	want := map[string][]string{
 		"alice": {"notice6", "msg", "notice1", "tip1", "notice1", "tip4", "tip5", "tip7", "tip7", "tip6", "recall", "tip3", "tip2", "tip6",
 			"notice6", "tip1", "notice5", "notice11"},
-		"bob":   {"msg", "notice1", "tip1", "notice1", "tip4", "tip5", "tip7", "tip7", "tip6", "recall", "tip3", "tip2", "tip6", "notice5"},
-		"carol": {"msg", "tip1", "tip4", "notice9", "tip5", "notice10", "tip7", "tip7", "tip6", "recall", "tip3", "notice8"},
-		"dave":  {"msg", "tip1", "tip4", "tip5", "tip7", "tip7", "tip6", "recall", "notice4"},
-		"erin":  {"notice2", "tip1", "tip4", "tip5", "tip7", "tip7", "tip6", "recall", "tip3", "tip2", "notice255", "tip6", "tip1", "notice5", "notice11"},
+		"bob":   {"notice7", "msg", "notice1", "tip1", "notice1", "tip4", "tip5", "tip7", "tip7", "tip6", "recall", "tip3", "tip2", "tip6", "notice5"},
+		"carol": {"notice7", "msg", "tip1", "tip4", "notice9", "tip5", "notice10", "tip7", "tip7", "tip6", "recall", "tip3", "notice8"},
+		"dave":  {"notice7", "msg", "tip1", "tip4", "tip5", "tip7", "tip7", "tip6", "recall", "notice4"},
+		"erin":  {"notice2", "tip1", "tip4", "tip5", "tip7", "tip7", "tip6", "recall", "tip3", "tip2", "notice255", "tip6", "notice7", "tip1", "notice5", "notice11"},
 		"frank": {"notice3", "notice7", "tip1", "notice11"},
 	}
 	for user, w := range want {
