@@ -509,6 +509,13 @@ func (c *Client) onStderr(line []byte) {
 	}
 }
 
+// Stderr returns the kept tail of the process's stderr (SDK logs), oldest first.
+func (c *Client) Stderr() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append(append([]string(nil), c.stderr[c.stderrAt:]...), c.stderr[:c.stderrAt]...)
+}
+
 // stderrTail formats the kept stderr lines for an error message.
 func (c *Client) stderrTail() string {
 	c.mu.Lock()

@@ -1,12 +1,14 @@
 package timjs
 
 import (
+	"encoding/json"
 	"fmt"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
 	"github.com/imharness/imharness/mockserver/state"
+	"github.com/imharness/imharness/suites/driver"
 	"github.com/imharness/imharness/suites/harness"
 )
 
@@ -137,6 +139,17 @@ var _ = Describe("C2C messages", func() {
 			}
 			alice := t.Login("alice")
 			conv := awaitConversation(alice, "C2Cbob", func(c conversation) bool { return c.UnreadCount == 25 })
+			// The SDK announced the synced conversation itself, with the unread count.
+			alice.Await("CONVERSATION_LIST_UPDATED", func(ev driver.Event) bool {
+				var cs []conversation
+				_ = json.Unmarshal(ev.Data, &cs)
+				for _, c := range cs {
+					if c.ConversationID == "C2Cbob" && c.UnreadCount == 25 {
+						return true
+					}
+				}
+				return false
+			})
 			Expect(conv.LastMessage.Payload).To(HaveKeyWithValue("text", "offline 24"))
 			Expect(t.App.UnreadC2C("alice")).To(Equal([]state.Unread{{Peer: "bob", Count: 25, LastTime: conv.LastMessage.LastTime}}))
 

@@ -15,6 +15,8 @@ var _ = Describe("login", func() {
 	It("reaches SDK_READY and sees its own profile", harness.Case("tim/login/ready"), func() {
 		t := env.NewTenant()
 		alice := t.Login("alice")
+		// SDK_READY reached the driver through the handler it registered with tim.on.
+		Expect(alice.Events()).To(ContainElement(HaveField("Name", "SDK_READY")))
 		Expect(t.App.Sessions("alice")).To(HaveLen(1))
 		t.ExpectGolden() // before getMyProfile, which asks the server only while the login's own fetch is under way
 		res, err := alice.Call(harness.Ctx(), "getMyProfile")
@@ -22,6 +24,14 @@ var _ = Describe("login", func() {
 		var p struct{ Data struct{ UserID string } }
 		harness.Decode(res, &p)
 		Expect(p.Data.UserID).To(Equal("alice"))
+
+		// tim.setLogLevel(0) switches the SDK to full logging, which it opens with its banner (the
+		// driver started it at level 2, which prints none).
+		const banner = "tim.setLogLevel(1)"
+		Expect(alice.Stderr()).NotTo(ContainElement(ContainSubstring(banner)))
+		_, err = alice.Call(harness.Ctx(), "setLogLevel", 0)
+		Expect(err).NotTo(HaveOccurred())
+		Eventually(alice.Stderr).Should(ContainElement(ContainSubstring(banner)))
 	})
 
 	DescribeTable("refuses a bad UserSig with the service's code and creates no account",
