@@ -158,7 +158,7 @@ var _ = Describe("scenario library", Label("scenarios"), func() {
 		}),
 		libEntry(harness.Case("scenario/notices/notice-6-created"), "alice", "side", 6, "alice", func(t *harness.Tenant, _ *harness.User, _ harness.Message) {
 			Expect(t.App.JoinedGroups("bob")).To(ContainElement(HaveField("ID", "side")))
-			Expect(t.App.Notices("bob")).To(BeEmpty(), "initial members get no notice")
+			Expect(t.App.Notices("bob")).To(ConsistOf(HaveField("Type", state.NoticeInvited)), "initial members are told as invitees")
 		}),
 		libEntry(harness.Case("scenario/notices/notice-7-invited"), "dave", "work", 7, "bob", func(_ *harness.Tenant, u *harness.User, _ harness.Message) {
 			u.Await("GROUP_LIST_UPDATED", groupListUpdated("work", anyGroup))

@@ -48,9 +48,9 @@ var _ = Describe("sessions ended by the server's state", func() {
 		})
 
 	It("with the tenant's policy allowing multiple instances (scenario login.multiple_instances), both instances stay and both receive",
-		harness.Case("tim/login/multiple-instances"), func() {
+		harness.Case("scenario/login/multiple-instances"), func() {
 			t := env.NewTenant()
-			loadScenario(t, "login/multiple-instances.yaml")
+			loadLibrary(t, "login/multiple-instances")
 			bob := t.Login("bob")
 			first := t.Login("alice")
 			second := t.Login("alice")
