@@ -1,0 +1,2 @@
+// Package cicheck has no code: its tests check the CI script (.ci/run) itself.
+package cicheck
