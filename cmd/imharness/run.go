@@ -124,7 +124,7 @@ func run(cmd *cobra.Command, f runFlags) error {
 		go func() {
 			defer wg.Done()
 			for i := range jobs {
-				fmt.Fprintf(out, "== %s (%s): %d case(s), %d process(es)\n", chosen[i].Name, chosen[i].Family.Suite, len(cases), f.procs)
+				fmt.Fprintf(out, "== %s: %s, %d process(es)\n", chosen[i].Name, chosen[i].Family.Suite, f.procs)
 				results[i] = runSuite(ctx, repo, report, chosen[i], cases, f, out)
 			}
 		}()
