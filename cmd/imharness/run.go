@@ -280,7 +280,6 @@ func runSuite(ctx context.Context, repo, report string, sdk sdks.SDK, cases []ca
 	c.Stdout, c.Stderr = w, w
 	c.Env = append(os.Environ(),
 		"IMHARNESS_SDK="+sdk.Require,
-		"IMHARNESS_ADAPTER="+sdk.Family.Adapter,
 		"IMHARNESS_KEEP_TRANSCRIPTS=1",
 		"IMHARNESS_TRANSCRIPT_DIR="+filepath.Join(report, "transcripts"),
 		"IMHARNESS_DIFF_DIR="+filepath.Join(report, "diffs"),

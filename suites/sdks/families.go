@@ -16,7 +16,7 @@ type Family struct {
 	Package    string // npm package name, e.g. "tim-js-sdk"
 	Generation string // what the family speaks, for people
 	Suite      string // the Ginkgo suite package that drives it, relative to the repository
-	Adapter    string // the node driver adapter the suite uses (handed to the suite as IMHARNESS_ADAPTER)
+	Adapter    string // the node side that runs it: driver.js, or adapters/<name>.js in suites/driver/node
 	// From and Before bound the releases of Package this family covers (From ≤ v < Before; ""
 	// leaves that side open). A package split across generations gets one entry per range.
 	From, Before string
@@ -24,7 +24,7 @@ type Family struct {
 
 // Families are the SDK families the suites drive, first match wins.
 var Families = []Family{
-	{Package: "tim-js-sdk", Generation: "Tencent IM v4 JSON over HTTP long polling", Suite: "suites/timjs", Adapter: "tim",
+	{Package: "tim-js-sdk", Generation: "Tencent IM v4 JSON over HTTP long polling", Suite: "suites/timjs", Adapter: "driver.js",
 		Before: "2.13.0"}, // 2.13 moved to WebSocket
 }
 
