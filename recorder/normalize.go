@@ -128,6 +128,7 @@ func DefaultRules() Rules {
 	}
 	return Rules{
 		{Name: "telemetry", Command: "imopenstat/tim_web_report", Action: ActionDrop},
+		{Name: "telemetry", Command: "imopenstat/web_report", Action: ActionDrop}, // webim.js 1.7
 
 		{Name: "tenant", Field: "app", Action: ActionRenumber, Class: "sdkappid"},
 		{Name: "tenant", Query: "sdkappid", Action: ActionRenumber, Class: "sdkappid"},
@@ -170,6 +171,20 @@ func DefaultRules() Rules {
 		{Name: "long poll", Key: "LongPollingId", Action: ActionRenumber, Class: "longpollingid"},
 		{Name: "auth key", Key: "AuthKey", Action: ActionMask, Class: "authkey"},
 		{Name: "group IDs", Regex: `@TGS#[0-9A-Za-z_]+`, Action: ActionRenumber, Class: "groupid"},
+
+		// webim.js 1.7: the first long poll carries Timeout 60 (built before getlongpollingid
+		// answered), later ones the server's; which poll is the first non-idle one varies.
+		{Name: "long-poll timeout", Path: "request.Timeout", Commands: []string{"openim/longpolling"}, Action: ActionMask, Class: "timeout"},
+		{Name: "join tokens", Key: "Authentication", Action: ActionRenumber, Class: "authentication"},
+		{Name: "report times", Keys: []string{"ReportTime", "LatestPendencyTimeStamp"}, Action: ActionMask, Class: "time"},
+		{Name: "friend add time", Path: "response.InfoItem[*].SnsProfileItem[*].Value", Where: map[string]string{"Tag": "Tag_SNS_IM_AddTime"},
+			Action: ActionMask, Class: "time"},
+		{Name: "upload", Paths: []string{"request.Seq", "request.Timestamp", "request.Random", "request.Auth_Key"}, Commands: []string{"openpic/*"},
+			Action: ActionMask, Class: "upload"},
+		{Name: "room key", Key: "LongPollingKey", Action: ActionRenumber, Class: "roomkey"},
+		{Name: "room key", Key: "Key", Commands: []string{"group_open_long_polling_http_noauth_svc/*"}, Action: ActionRenumber, Class: "roomkey"},
+		// The fake's own URLs (uploaded files) hold its port and the tenant's SDKAppID.
+		{Name: "fake's address", Regex: `https?://127\.0\.0\.1:\d+(?:/openpic/files/\d+)?`, Action: ActionMask, Class: "server"},
 	}
 }
 

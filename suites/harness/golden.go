@@ -17,6 +17,9 @@ import (
 // else to the reference: a release that changes what it sends shows up as a diff.
 const ReferenceSDK = "tim-js-sdk@2.7.0"
 
+// ReferenceWebIM is the same for the webim.js generation (cases webim/*): its last release.
+const ReferenceWebIM = "webim.js@1.7.3"
+
 // EnvDiffDir is where failed golden comparisons write their diff (default <repo>/out/diffs).
 const EnvDiffDir = "IMHARNESS_DIFF_DIR"
 
@@ -56,7 +59,7 @@ func (t *Tenant) ExpectGolden() {
 
 func (t *Tenant) goldenDir() string {
 	root := filepath.Join(t.Env.RepoDir, "fixtures", "golden")
-	if t.Env.SDKName == ReferenceSDK {
+	if t.Env.SDKName == ReferenceSDK || t.Env.SDKName == ReferenceWebIM {
 		return root
 	}
 	own := filepath.Join(root, t.Env.SDKName)

@@ -25,6 +25,7 @@ var _ = Describe("login and C2C messages (WebIM 1.0 manual §3–§5)", func() {
 			}
 			return ss[len(ss)-1].LongPoll
 		}).Should(BeEmpty(), "offline closes the long poll (longpollinglogout)")
+		t.ExpectGolden()
 	})
 
 	It("a kick on the long poll (91101) reaches onKickedEventCall", harness.Case("webim/login/kicked"), func() {
@@ -33,6 +34,7 @@ var _ = Describe("login and C2C messages (WebIM 1.0 manual §3–§5)", func() {
 		_, err := t.App.Kick("alice", state.KickMultipleAccount)
 		Expect(err).NotTo(HaveOccurred())
 		alice.Await("onKickedEventCall")
+		t.ExpectGolden()
 	})
 
 	It("sends text, face and custom elements and the peer's onMsgNotify renders them", harness.Case("webim/c2c/send-elements"), func() {
@@ -60,6 +62,7 @@ var _ = Describe("login and C2C messages (WebIM 1.0 manual §3–§5)", func() {
 		Expect(content(got, 1)).To(HaveKeyWithValue("data", "[微笑]"))
 		Expect(elemType(got, 2)).To(Equal("TIMCustomElem"))
 		Expect(content(got, 2)).To(And(HaveKeyWithValue("data", `{"order":42}`), HaveKeyWithValue("desc", "an order"), HaveKeyWithValue("ext", "ext-1")))
+		t.ExpectGolden()
 	})
 
 	DescribeTable("syncMsgs fetches what arrived while offline",
@@ -90,6 +93,7 @@ var _ = Describe("login and C2C messages (WebIM 1.0 manual §3–§5)", func() {
 				got := bob2.awaitMsg("four", func(m map[string]any) bool { return content(m, 0)["text"] == "four" })
 				Expect(got["fromAccount"]).To(Equal("alice"))
 			}
+			t.ExpectGolden()
 		},
 		Entry("C2C pushed inline (Event 9)", harness.Case("webim/c2c/sync-msgs"), false),
 		Entry("C2C announced by Event 1, fetched by getmsg", harness.Case("webim/c2c/sync-msgs-event1"), true),
@@ -98,11 +102,11 @@ var _ = Describe("login and C2C messages (WebIM 1.0 manual §3–§5)", func() {
 	It("keeps sessions and unread counts in MsgStore, and setAutoRead reports them read", harness.Case("webim/c2c/sessions-unread"), func() {
 		t := env.NewTenant()
 		alice, bob := login(t, "alice"), login(t, "bob")
-		for _, s := range []string{"a", "b"} {
+		for _, s := range []string{"a", "b"} { // one at a time: each arrives in a long poll of its own
 			_, _, err := alice.send("C2C", "bob", text(s))
 			Expect(err).NotTo(HaveOccurred())
+			bob.awaitMsg(s, func(m map[string]any) bool { return content(m, 0)["text"] == s })
 		}
-		bob.awaitMsg("b", func(m map[string]any) bool { return content(m, 0)["text"] == "b" })
 		Eventually(func() any { return bob.sync("MsgStore.sessCount") }).Should(BeEquivalentTo(1))
 		st := bob.store()
 		s := obj2(list(st["sessions"])[0])
@@ -122,6 +126,7 @@ var _ = Describe("login and C2C messages (WebIM 1.0 manual §3–§5)", func() {
 		Expect(bob.sync("MsgStore.sessByTypeId", "C2C", "alice")).To(BeNil())
 		Expect(bob.sync("MsgStore.sessMap")).NotTo(HaveKey("C2Calice"))
 		// (sessCount counts the SDK's session timeline, which delSessByTypeId leaves alone.)
+		t.ExpectGolden()
 	})
 
 	It("uploads a picture in base64 and sends it as an image element", harness.Case("webim/c2c/send-image"), func() {
@@ -147,5 +152,6 @@ var _ = Describe("login and C2C messages (WebIM 1.0 manual §3–§5)", func() {
 		Expect(list(c["ImageInfoArray"])).To(HaveLen(3))
 		url := obj2(list(c["ImageInfoArray"])[0])["url"].(string)
 		Expect(fetch(url)).To(Equal(pic), "the image URL serves the uploaded bytes")
+		t.ExpectGolden()
 	})
 })

@@ -42,6 +42,7 @@ var _ = Describe("error codes (WebIM 1.0 manual §8.1, 1.3 §12)", func() {
 			_, _, err = bob.send("GROUP", gid, text("y"))
 			Expect(err).To(HaveOccurred())
 			Expect(*sdkErr(err).Code).To(Equal(code))
+			t.ExpectGolden()
 		},
 		func(code int) string { return fmt.Sprintf("%d", code) },
 		Entry(nil, harness.Case("webim/errors/20001"), 20001),
@@ -60,6 +61,7 @@ var _ = Describe("error codes (WebIM 1.0 manual §8.1, 1.3 §12)", func() {
 		Expect(err).To(HaveOccurred())
 		Expect(*sdkErr(err).Code).To(Equal(70003))
 		Expect(t.App.Sessions("alice")).To(BeEmpty())
+		t.ExpectGolden()
 	})
 
 	It("a real unknown peer is 20003 without any fault rule", harness.Case("webim/errors/unknown-peer"), func() {

@@ -26,6 +26,7 @@ var _ = Describe("profile and relationship chain (WebIM 1.0 manual §6–§7)", 
 			map[string]any{"Tag": "Tag_Profile_IM_Gender", "Value": "Gender_Type_Female"}))
 		// An unknown account is a Fail_Account, which webim.js reports as its own 99999.
 		Expect(*bob.fails("getProfilePortrait", map[string]any{"To_Account": []string{"ghost"}, "TagList": []string{"Tag_Profile_IM_Nick"}}).Code).To(Equal(99999))
+		t.ExpectGolden()
 	})
 
 	It("adds a friend through a request: pendency, response, list, delete", harness.Case("webim/friends/request-chain"), func() {
@@ -65,6 +66,7 @@ var _ = Describe("profile and relationship chain (WebIM 1.0 manual §6–§7)", 
 		// Answering a request that no longer exists fails through Fail_Account (99999).
 		Expect(*bob.fails("responseFriend", map[string]any{"ResponseFriendItem": []map[string]any{
 			{"To_Account": "alice", "ResponseAction": "Response_Action_Agree"}}}).Code).To(Equal(99999))
+		t.ExpectGolden()
 	})
 
 	It("keeps a blacklist that blocks friend requests", harness.Case("webim/friends/blacklist"), func() {
@@ -80,5 +82,6 @@ var _ = Describe("profile and relationship chain (WebIM 1.0 manual §6–§7)", 
 		alice.call("deleteBlackList", map[string]any{"To_Account": []string{"carol"}})
 		Expect(alice.awaitNotice("onFriendSystemNotifys.6", nil)["Accounts"]).To(Equal([]any{"carol"}))
 		Expect(t.App.Blacklist("alice")).To(BeEmpty())
+		t.ExpectGolden()
 	})
 })
