@@ -153,6 +153,10 @@ func run(cmd *cobra.Command, f runFlags) error {
 		}
 		r.Cases = append(r.Cases, got...)
 	}
+	if nr := notRun(chosen, cases, cat); len(nr) > 0 {
+		fmt.Fprintf(out, "== %s: %d case(s) %s\n", nr[0].SDK, len(nr), nr[0].Failure)
+		r.Cases = append(r.Cases, nr...)
+	}
 	r.Duration = time.Since(started)
 	if err := writeReports(report, r); err != nil {
 		return err
@@ -377,4 +381,27 @@ func list(w io.Writer, repo string, cat *catalogue.Catalogue, cases []catalogue.
 	covered, _ := cat.Coverage(items)
 	fmt.Fprintf(w, "\n%d cases; they cover %d of the %d testable items of the seeds\n", len(cases), len(covered), len(items))
 	return nil
+}
+
+// notRun reports the chosen cases of file families (webim.js) that no --sdk gave a file for: each
+// is shown as not run, with the one line that says how to run it, never as passed.
+func notRun(chosen []sdks.SDK, cases []catalogue.Case, cat *catalogue.Catalogue) []reports.Case {
+	var out []reports.Case
+	for _, f := range sdks.FileFamilies() {
+		given := false
+		for _, s := range chosen {
+			given = given || s.Family.Package == f.Package
+		}
+		if given {
+			continue
+		}
+		for _, c := range cases {
+			if strings.HasPrefix(c.ID, f.Cases) {
+				k, _ := cat.Get(c.ID)
+				out = append(out, reports.Case{ID: c.ID, SDK: f.Package, State: reports.Skipped, Failure: f.Help,
+					Requirement: k.Requirement, Seed: k.Seed})
+			}
+		}
+	}
+	return out
 }

@@ -665,3 +665,76 @@ func TestWebIMAVChatRoomPolling(t *testing.T) {
 	nq := f.post("/v1/group_open_http_noauth_svc/quit_group", anon, fmt.Sprintf(`{"GroupId":%q}`, gid))
 	want(t, "anonymous quit", nq.ActionStatus, "OK")
 }
+
+// The 1.3 manual's member and profile calls with the bodies webim.js 1.7 builds from its options.
+func TestWebIMGroupMemberCalls(t *testing.T) {
+	f := newFixture(t, tim.Options{Hold: 30 * time.Millisecond})
+	alice, bob := webimLogin(f, "alice"), webimLogin(f, "bob")
+	webimLogin(f, "carol")
+	g := alice.ok("group_open_http_svc", "create_group", `{"Type":"Private","Name":"Crew","MemberList":[{"Member_Account":"bob"}]}`)["GroupId"].(string)
+	pub := alice.ok("group_open_http_svc", "create_group", `{"Type":"Public","Name":"Hall","MemberList":[{"Member_Account":"bob"},{"Member_Account":"carol"}]}`)["GroupId"].(string)
+
+	add := bob.ok("group_open_http_svc", "add_group_member", fmt.Sprintf(`{"GroupId":%q,"MemberList":[{"Member_Account":"carol"}]}`, g))
+	want(t, "add_group_member MemberList", add["MemberList"], []any{map[string]any{"Member_Account": "carol", "Result": 1.0}})
+
+	joined := bob.ok("group_open_http_svc", "get_joined_group_list", `{"Member_Account":"bob","Limit":10,"Offset":0,"ResponseFilter":{"GroupBaseInfoFilter":["Type","Name","MemberNum","NextMsgSeq"],"SelfInfoFilter":["Role","UnreadMsgNum"]}}`)
+	want(t, "TotalCount", joined["TotalCount"], 2)
+	first := obj(arr(joined["GroupIdList"])[0])
+	want(t, "joined Name", first["Name"], "Crew")
+	want(t, "joined MemberNum", first["MemberNum"], 3)
+	want(t, "joined SelfInfo.Role", obj(first["SelfInfo"])["Role"], "Member")
+	if first["NextMsgSeq"] == nil {
+		t.Errorf("get_joined_group_list without NextMsgSeq (the login chain reads it): %v", first)
+	}
+
+	info := bob.ok("group_open_http_svc", "get_group_info", fmt.Sprintf(`{"GroupIdList":[%q],"ResponseFilter":{"GroupBaseInfoFilter":["Name","Owner_Account"],"MemberInfoFilter":["Role"]}}`, g))
+	gi := obj(arr(info["GroupInfo"])[0])
+	want(t, "get_group_info ErrorCode", gi["ErrorCode"], 0)
+	want(t, "get_group_info Owner_Account", gi["Owner_Account"], "alice")
+	want(t, "get_group_info members", len(arr(gi["MemberList"])), 3)
+	// webim.js 1.x passes the filter at the top level for public info.
+	pi := bob.ok("group_open_http_svc", "get_group_public_info", fmt.Sprintf(`{"GroupIdList":[%q],"ResponseFilter":{"GroupBasePublicInfoFilter":["Name","MemberNum"]}}`, pub))
+	want(t, "public MemberNum", obj(arr(pi["GroupInfo"])[0])["MemberNum"], 3)
+	mem := bob.ok("group_open_http_svc", "get_group_member_info", fmt.Sprintf(`{"GroupId":%q,"Offset":0,"Limit":10,"MemberInfoFilter":["Role"],"MemberRoleFilter":["Owner","Member"]}`, pub))
+	want(t, "member MemberNum", mem["MemberNum"], 3)
+
+	// modifyGroupMember sends only the truthy fields; forbidSendMsg names Members_Account.
+	alice.ok("group_open_http_svc", "modify_group_member_info", fmt.Sprintf(`{"GroupId":%q,"Member_Account":"bob","Role":"Admin"}`, pub))
+	alice.ok("group_open_http_svc", "modify_group_member_info", fmt.Sprintf(`{"GroupId":%q,"Member_Account":"bob","NameCard":"B."}`, pub))
+	alice.ok("group_open_http_svc", "forbid_send_msg", fmt.Sprintf(`{"GroupId":%q,"Members_Account":["carol"],"ShutUpTime":60}`, pub))
+	m := webimLogin(f, "carol")
+	r := m.call("group_open_http_svc", "send_group_msg", fmt.Sprintf(`{"GroupId":%q,"From_Account":"carol","Random":1,"MsgBody":[{"MsgType":"TIMTextElem","MsgContent":{"Text":"x"}}],"MsgPriority":"COMMON"}`, pub))
+	want(t, "muted send", fmt.Sprint(r.ActionStatus, *r.ErrorCode), fmt.Sprint("FAIL", state.CodeGroupMuted))
+	alice.ok("group_open_http_svc", "forbid_send_msg", fmt.Sprintf(`{"GroupId":%q,"Members_Account":["carol"],"ShutUpTime":0}`, pub))
+	m.ok("group_open_http_svc", "send_group_msg", fmt.Sprintf(`{"GroupId":%q,"From_Account":"carol","Random":2,"MsgBody":[{"MsgType":"TIMTextElem","MsgContent":{"Text":"y"}}],"MsgPriority":"COMMON"}`, pub))
+	bob.ok("group_open_http_svc", "msg_read_report", fmt.Sprintf(`{"GroupId":%q,"MsgReadedSeq":1}`, pub))
+
+	alice.ok("group_open_http_svc", "delete_group_member", fmt.Sprintf(`{"GroupId":%q,"MemberToDel_Account":["carol"],"Reason":"bye"}`, pub))
+	alice.ok("group_open_http_svc", "change_group_owner", fmt.Sprintf(`{"GroupId":%q,"NewOwner_Account":"bob"}`, pub))
+	roles := arr(alice.ok("group_open_http_svc", "get_role_in_group", fmt.Sprintf(`{"GroupId":%q,"User_Account":["alice","bob","carol"]}`, pub))["UserIdList"])
+	want(t, "roles after the handover", roles, []any{map[string]any{"Member_Account": "alice", "Role": "Member"},
+		map[string]any{"Member_Account": "bob", "Role": "Owner"}, map[string]any{"Member_Account": "carol", "Role": "NotMember"}})
+	alice.ok("group_open_http_svc", "quit_group", fmt.Sprintf(`{"GroupId":%q}`, pub))
+	bob.ok("group_open_http_svc", "destroy_group", fmt.Sprintf(`{"GroupId":%q}`, pub))
+	gone := bob.call("group_open_http_svc", "get_group_public_info", fmt.Sprintf(`{"GroupIdList":[%q],"ResponseFilter":{"GroupBasePublicInfoFilter":["Name"]}}`, pub))
+	want(t, "public info of a destroyed group (an item ErrorCode > 0 fails the SDK's call)", obj(arr(gone.raw["GroupInfo"])[0])["ErrorCode"], state.CodeGroupNotFound)
+
+	// Recent contacts and deleteChat (recentcontact/delete, Type 1 with To_Account).
+	bob.ok("openim", "sendmsg", `{"From_Account":"bob","To_Account":"alice","MsgTimeStamp":1,"MsgSeq":1,"MsgRandom":1,"MsgBody":[{"MsgType":"TIMTextElem","MsgContent":{"Text":"hi"}}]}`)
+	rc := alice.ok("recentcontact", "get", `{"From_Account":"alice","Count":10}`)
+	var peers []any
+	for _, it := range arr(rc["SessionItem"]) {
+		peers = append(peers, obj(it)["To_Account"])
+	}
+	want(t, "recent contacts", peers, []any{"bob"})
+	alice.ok("recentcontact", "delete", `{"From_Account":"alice","Type":1,"To_Account":"bob"}`)
+	for _, it := range arr(alice.ok("recentcontact", "get", `{"From_Account":"alice","Count":10}`)["SessionItem"]) {
+		if obj(it)["To_Account"] == "bob" {
+			t.Errorf("deleteChat left the conversation: %v", it)
+		}
+	}
+	// logoutAll: openim/logout {} ends the session.
+	alice.ok("openim", "logout", `{}`)
+	after := alice.call("openim", "getmsg", `{"Cookie":"","SyncFlag":0}`)
+	want(t, "after logout", fmt.Sprint(after.ActionStatus, *after.ErrorCode), "FAIL20002")
+}

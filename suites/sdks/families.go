@@ -20,12 +20,21 @@ type Family struct {
 	// From and Before bound the releases of Package this family covers (From ≤ v < Before; ""
 	// leaves that side open). A package split across generations gets one entry per range.
 	From, Before string
+	// File families are no npm package: the user gives the SDK's one file (--sdk
+	// <Package>@file:/path), whose own version string names the build. Without one, the family's
+	// cases (IDs starting with Cases) are reported as not run, with Help.
+	File  bool
+	Cases string
+	Help  string
 }
 
 // Families are the SDK families the suites drive, first match wins.
 var Families = []Family{
 	{Package: "tim-js-sdk", Generation: "Tencent IM v4 JSON over HTTP long polling", Suite: "suites/timjs", Adapter: "driver.js",
 		Before: "2.13.0"}, // 2.13 moved to WebSocket
+	{Package: "webim.js", Generation: "legacy webim.js 1.x, the same v4 family (a file you give)", Suite: "suites/webim", Adapter: "webim",
+		File: true, Cases: "webim/",
+		Help: "not run: no webim.js given (imharness run --sdk webim.js@file:/path/webim.js, or IMHARNESS_WEBIM_JS=/path/webim.js for the suite)"},
 }
 
 // Covers says whether version (a release like 2.10.2) belongs to the family.

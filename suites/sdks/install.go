@@ -62,8 +62,8 @@ func EnsurePinned(ctx context.Context, nodeDir string, log io.Writer) error {
 // CacheDir (again each time for a local build, which may have been rebuilt; once for a registry
 // version), then the installed package.json gives its version and so its family.
 func Install(ctx context.Context, s *SDK, log io.Writer) error {
-	if s.Pinned() {
-		return nil
+	if s.Pinned() || s.Family.File {
+		return nil // a user-given file is used where it is
 	}
 	if err := lookTools(true); err != nil {
 		return err

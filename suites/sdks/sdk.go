@@ -84,6 +84,9 @@ func Parse(arg string, pins []SDK, dir string) (SDK, error) {
 	if !Supports(pkg) {
 		return SDK{}, fmt.Errorf("--sdk %q: %s is no SDK the suites drive (supported: %s)", arg, pkg, supported())
 	}
+	if f, ok := fileFamily(pkg); ok {
+		return parseFile(arg, f, spec, dir)
+	}
 	if path, ok := strings.CutPrefix(spec, "file:"); ok {
 		if !filepath.IsAbs(path) {
 			path = filepath.Join(dir, path)

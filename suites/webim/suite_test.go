@@ -6,7 +6,6 @@
 package webim
 
 import (
-	"os"
 	"testing"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -24,7 +23,7 @@ func TestWebIM(t *testing.T) {
 }
 
 var _ = BeforeSuite(func() {
-	file := os.Getenv(harness.EnvWebIM)
+	file := harness.WebIMFile()
 	if file == "" {
 		Skip(harness.WebIMHelp)
 	}

@@ -1,0 +1,46 @@
+package main
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/imharness/imharness/reports"
+	"github.com/imharness/imharness/suites/catalogue"
+	"github.com/imharness/imharness/suites/sdks"
+)
+
+// Without a webim.js file, the chosen webim cases are reported as not run (skipped, with the one
+// line of help), never as passed; with one, they are left to its suite.
+func TestWebIMCasesNotRunWithoutAFile(t *testing.T) {
+	cat, err := catalogue.Load(filepath.Join("..", "..", "fixtures", "catalogue.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, _ := cat.Match("")
+	pins := []sdks.SDK{{Name: "tim-js-sdk@2.7.0", Package: "tim-js-sdk", Family: sdks.Families[0]}}
+	got := notRun(pins, all, cat)
+	webim := 0
+	for _, c := range all {
+		if strings.HasPrefix(c.ID, "webim/") {
+			webim++
+		}
+	}
+	if webim == 0 || len(got) != webim {
+		t.Fatalf("%d not-run rows for %d webim cases", len(got), webim)
+	}
+	for _, c := range got {
+		if c.State != reports.Skipped || c.SDK != "webim.js" || !strings.HasPrefix(c.Failure, "not run: no webim.js given") ||
+			!strings.HasPrefix(c.ID, "webim/") || c.Requirement == "" {
+			t.Errorf("not-run row %+v", c)
+		}
+	}
+	tim, _ := cat.Match("tim/c2c/*")
+	if n := notRun(pins, tim, cat); len(n) != 0 {
+		t.Errorf("tim cases reported as not run: %v", n)
+	}
+	file := sdks.SDK{Name: "webim.js@1.7.3", Package: "webim.js", Family: sdks.FileFamilies()[0]}
+	if n := notRun(append(pins, file), all, cat); len(n) != 0 {
+		t.Errorf("with a webim.js build given, %d cases still reported as not run", len(n))
+	}
+}
