@@ -29,6 +29,7 @@ func openimRoutes(r routes) error {
 			"openim/sendmsg":            sendMsg,
 			"openim/getroammsg":         getRoamMsg,
 			"openim/msgreaded":          msgReaded,
+			"openim/msgwithdraw":        msgWithdraw,
 			"openim/get_peer_read_time": getPeerReadTime,
 		}),
 	)

@@ -33,6 +33,25 @@ var c2cKinds = map[string]c2cKind{
 }
 
 var _ = Describe("C2C messages", func() {
+	It("revokeMessage: the sender recalls a C2C message; the peer's SDK marks it revoked", harness.Case("tim/c2c/revoke"), func() {
+		t := env.NewTenant()
+		alice, bob := t.Login("alice"), t.Login("bob")
+		sent := alice.SendText("bob", "oops")
+		seen := bob.AwaitMessage("oops", hasText("oops"))
+		_, err := alice.Call(harness.Ctx(), "revokeMessage", map[string]any{"$message": sent.ID})
+		Expect(err).NotTo(HaveOccurred())
+		ms := harness.Messages(bob.Await("MESSAGE_REVOKED"))
+		Expect(ms).To(HaveLen(1))
+		Expect(ms[0].ID).To(Equal(seen.ID))
+		Expect(ms[0].IsRevoked).To(BeTrue())
+		h := t.App.C2CHistory("alice", "bob")
+		Expect(h).To(HaveLen(1))
+		Expect(h[0].Revoked).To(BeTrue())
+		// Once only: a second recall of the same message is refused.
+		_, err = alice.Call(harness.Ctx(), "revokeMessage", map[string]any{"$message": sent.ID})
+		Expect(err).To(HaveOccurred())
+	})
+
 	DescribeTable("are delivered both ways with the payload intact",
 		func(kind string) {
 			k := c2cKinds[kind]
