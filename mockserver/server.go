@@ -19,6 +19,7 @@ import (
 	"github.com/imharness/imharness/mockserver/scenario"
 	"github.com/imharness/imharness/mockserver/state"
 	"github.com/imharness/imharness/mockserver/tim"
+	"github.com/imharness/imharness/mockserver/tim/ws"
 	"github.com/imharness/imharness/recorder"
 )
 
@@ -34,6 +35,8 @@ type Options struct {
 	Log    LogMode
 	// AdminToken, when set, protects /admin/: every admin call needs "Authorization: Bearer <token>".
 	AdminToken string
+	// Redeliver is how long an unacked WebSocket push waits before it goes again (default 3 s).
+	Redeliver time.Duration
 }
 
 // Server is the fake IM server.
@@ -41,6 +44,7 @@ type Server struct {
 	o    Options
 	mux  *http.ServeMux
 	done chan struct{}
+	ws   *ws.Server
 
 	mu     sync.Mutex
 	apps   map[int64]*state.App
@@ -71,6 +75,13 @@ func New(o Options) *Server {
 	s.mux.Handle("/v3/", s.tim)
 	s.mux.Handle("/v1/", s.tim)
 	s.mux.Handle("GET "+tim.FilesPath, s.tim.Files())
+	// The WebSocket generation: /binfo (binary frames) and /info (text frames), each frame a call
+	// of the same pipeline. (Not declared as a fault transport: it cannot answer a status or bytes,
+	// and declaring it would refuse such rules for HTTP too unless they name their transport.)
+	s.ws = ws.New(ws.Options{Calls: s.tim.Calls(), Recorder: o.Recorder, Redeliver: o.Redeliver,
+		Faults: func(id int64) *fault.Rules { return s.Faults(id) }})
+	s.mux.Handle("/binfo", s.ws)
+	s.mux.Handle("/info", s.ws)
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
 		_, _ = w.Write([]byte("ok\n"))
@@ -127,6 +138,12 @@ func (s *Server) tenant(id int64) (*state.App, *fault.Rules) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.apps[id], s.faults[id]
+}
+
+// CloseSockets closes the WebSocket connections of a user's sessions from the server side; the
+// sessions stay alive, so the SDK reconnects and resumes. It answers how many it closed.
+func (s *Server) CloseSockets(sdkappid int64, user string) int {
+	return s.ws.CloseSessions(sdkappid, user)
 }
 
 // Faults is the tenant's fault rules (nil when there is no such tenant): srv.Faults(id).Add(rule).
@@ -340,6 +357,7 @@ func (s *Server) shutdown() error {
 	for _, a := range apps {
 		a.Close()
 	}
+	s.ws.Close() // hijacked sockets are not the http.Server's to close
 	if srv == nil {
 		return nil
 	}

@@ -129,10 +129,15 @@ func DefaultRules() Rules {
 	return Rules{
 		{Name: "telemetry", Command: "imopenstat/tim_web_report", Action: ActionDrop},
 		{Name: "telemetry", Command: "imopenstat/web_report", Action: ActionDrop}, // webim.js 1.7
+		// The WebSocket generation's timer-driven frames: how many a spec sees depends on its length.
+		{Name: "telemetry", Command: "imopenstat/tim_web_report_v2", Action: ActionDrop},
+		{Name: "heartbeat", Command: "heartbeat/alive", Action: ActionDrop},
+		{Name: "hello", Command: "im_open_status/wshello", Action: ActionDrop},
+		{Name: "purchase bits", Command: "im_sdk_config_mgr/fetch_imsdk_purchase_bitsv2", Action: ActionDrop},
 
 		{Name: "tenant", Field: "app", Action: ActionRenumber, Class: "sdkappid"},
 		{Name: "tenant", Query: "sdkappid", Action: ActionRenumber, Class: "sdkappid"},
-		{Name: "tenant", Keys: []string{"SdkAppid", "SdkAppId", "SDKAppID"}, Action: ActionRenumber, Class: "sdkappid"},
+		{Name: "tenant", Keys: []string{"SdkAppid", "SdkAppId", "SDKAppID", "uint32_sdkappid"}, Action: ActionRenumber, Class: "sdkappid"},
 
 		{Name: "usersig", Query: "usersig", Action: ActionMask, Class: "usersig"},
 		{Name: "usersig", Keys: []string{"UserSig", "usersig"}, Action: ActionMask, Class: "usersig"},
@@ -165,7 +170,7 @@ func DefaultRules() Rules {
 
 		{Name: "times", Keys: []string{"MsgTimeStamp", "MsgTime", "LastMsgTime", "TimeStamp", "ExpireTime",
 			"LastedMsgTime", "LastReadTime", "C2cPeerReadTime", "ReadTime", "CreateTime", "LastInfoTime", "JoinTime",
-			"ShutUpUntil", "AddBlackTimeStamp", "AddTime"}, Action: ActionMask, Class: "time"},
+			"ShutUpUntil", "AddBlackTimeStamp", "AddTime", "StartTime"}, Action: ActionMask, Class: "time"},
 
 		{Name: "sync cookie", Key: "Cookie", Action: ActionRenumber, Class: "cookie"},
 		{Name: "long poll", Key: "LongPollingId", Action: ActionRenumber, Class: "longpollingid"},

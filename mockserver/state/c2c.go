@@ -19,8 +19,9 @@ type C2CMessage struct {
 	From, To   string
 	Seq        uint64 // the sender's MsgSeq (a client counter in Tencent's protocol)
 	Random     uint32
-	ClientTime int64 // the sender's MsgTimeStamp
-	Time       int64 // server time, unix seconds
+	ClientTime int64  // the sender's MsgTimeStamp (MsgClientTime from the WebSocket generation)
+	FromTinyID string // the sender's TinyId: WebSocket SDKs build message IDs from it
+	Time       int64  // server time, unix seconds
 	Body       []Elem
 	Index      int  // 1-based position in the tenant's send order
 	OnlineOnly bool // not stored for roaming or offline sync
@@ -61,6 +62,7 @@ func (a *App) SendC2C(fromInstance int, m C2CMessage) (C2CMessage, error) {
 	}
 	m.Time = a.clock.Now().Unix()
 	m.Index = a.evictedC2C + len(a.c2c) + 1
+	m.FromTinyID = from.tinyID
 	cp := m
 	a.c2c = append(a.c2c, &cp)
 	if !m.OnlineOnly {

@@ -7,6 +7,8 @@ type GroupMessage struct {
 	From        string
 	FromNick    string // the sender's Tag_Profile_IM_Nick when the message was sent
 	FromFaceURL string // the sender's Tag_Profile_IM_Image when the message was sent
+	FromTinyID  string // the sender's TinyId: WebSocket SDKs build message IDs from it
+	ClientTime  int64  // the sender's MsgClientTime (WebSocket generation), 0 when not sent
 	Seq         uint64 // the group's MsgSeq
 	Random      uint32
 	ClientSeq   uint64

@@ -34,6 +34,9 @@ func (a *App) SendGroupMessage(op string, m GroupMessage) (GroupMessage, error) 
 	}
 	m.GroupName = g.info.Name
 	m.FromNick, m.FromFaceURL = a.nick(m.From)
+	if u := a.users[m.From]; u != nil {
+		m.FromTinyID = u.tinyID
+	}
 	m.Seq = g.lastSeq() + 1
 	m.Time = now
 	m.Revoked = false

@@ -833,6 +833,7 @@ func sendGroupMsg(c *Call) (any, *Error) {
 		MsgBody         []MsgElem
 		OnlineOnlyFlag  int
 		CloudCustomData string
+		MsgClientTime   int64 // the WebSocket generation's client time
 	}
 	if e := c.decodeGroup(&req); e != nil {
 		return nil, e
@@ -849,7 +850,7 @@ func sendGroupMsg(c *Call) (any, *Error) {
 		return nil, fail(state.CodeGroupBadParam, "%s", e.Info)
 	}
 	m, err := c.App.SendGroupMessage(c.op(), state.GroupMessage{GroupID: req.GroupId, From: req.From_Account,
-		Random: req.Random, ClientSeq: req.ClientSeq, Priority: prio, Body: body, OnlineOnly: req.OnlineOnlyFlag == 1, CloudCustomData: req.CloudCustomData})
+		Random: req.Random, ClientSeq: req.ClientSeq, ClientTime: req.MsgClientTime, Priority: prio, Body: body, OnlineOnly: req.OnlineOnlyFlag == 1, CloudCustomData: req.CloudCustomData})
 	if err != nil {
 		return nil, asError(err)
 	}
@@ -878,7 +879,14 @@ func groupMsgGet(c *Call) (any, *Error) {
 	if p.Finished {
 		finished = 1
 	}
-	return map[string]any{"GroupId": req.GroupId, "IsFinished": finished, "RspMsgList": list}, nil
+	// ReqMsgSeq is where the next page starts (@tencentcloud/chat 3.x pages by it and stops at 0).
+	next := uint64(0)
+	for _, m := range list {
+		if next == 0 || m.MsgSeq-1 < next {
+			next = m.MsgSeq - 1
+		}
+	}
+	return map[string]any{"GroupId": req.GroupId, "IsFinished": finished, "ReqMsgSeq": next, "RspMsgList": list}, nil
 }
 
 func groupMsgReadReport(c *Call) (any, *Error) {

@@ -39,6 +39,9 @@ type GroupMsg struct {
 	MsgBody      json.RawMessage `json:"MsgBody"`
 	// CloudCustomData travels as the sender gave it; the SDK reads it as message.cloudCustomData.
 	CloudCustomData string `json:"CloudCustomData,omitempty"`
+	// The WebSocket generation names a message "<TinyId>-<MsgClientTime>-<MsgRandom>" on every side.
+	TinyId        string `json:"TinyId,omitempty"`
+	MsgClientTime int64  `json:"MsgClientTime,omitempty"`
 }
 
 // Placeholder kinds of group_msg_get items (IsPlaceMsg): tim-js-sdk skips 1 and shows 2 as recalled.
@@ -52,8 +55,12 @@ func groupMsgOut(m state.GroupMessage) GroupMsg {
 	body, _ := json.Marshal(elemsOut(m.Body))
 	w := GroupMsg{From_Account: m.From, ToGroupId: m.GroupID, MsgSeq: m.Seq, MsgRandom: m.Random,
 		MsgTimeStamp: m.Time, ClientSeq: m.ClientSeq, MsgPriority: m.Priority, MsgBody: body, CloudCustomData: m.CloudCustomData,
+		MsgClientTime: m.ClientTime,
 		GroupInfo: groupInfoOut{GroupId: m.GroupID, GroupName: m.GroupName, From_AccountNick: m.FromNick,
 			From_AccountHeadurl: m.FromFaceURL}}
+	if m.ClientTime != 0 { // only this generation sends a client time; the older wire stays as it was
+		w.TinyId = m.FromTinyID
+	}
 	if m.Revoked {
 		w.MsgFlagBits = msgFlagRevoke
 	}

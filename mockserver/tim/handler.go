@@ -129,10 +129,14 @@ func (h *Handler) dispatch(cc *call.Call) (any, *Error) {
 	if int64(len(cc.Body)) > h.o.MaxBody {
 		return nil, fail(CodeInvalidPacket, "body exceeds %d bytes", h.o.MaxBody)
 	}
+	c := &Call{Call: cc, h: h}
+	if e := wsSessionState(c); e != nil {
+		return nil, e
+	}
 	if cc.Denied != nil {
 		return nil, asError(cc.Denied)
 	}
-	return rt.fn(&Call{Call: cc, h: h})
+	return rt.fn(c)
 }
 
 // Protocol is this protocol's name in calls and transcripts.
@@ -281,7 +285,7 @@ type routes map[string]route
 func buildRoutes() (map[string]route, error) {
 	r := routes{}
 	for _, add := range []func(routes) error{openimRoutes, profileRoutes, recentContactRoutes, groupRoutes,
-		openpicRoutes, snsRoutes, webimRoutes, roomRoutes} {
+		openpicRoutes, snsRoutes, webimRoutes, roomRoutes, wsRoutes, wsSessionRoutes} {
 		if err := add(r); err != nil {
 			return nil, err
 		}

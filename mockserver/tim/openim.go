@@ -42,30 +42,39 @@ func accessLayer(c *Call) (any, *Error) {
 func telemetry(c *Call) (any, *Error) { return nil, nil }
 
 func login(c *Call) (any, *Error) {
-	var req struct{ State string }
-	if e := c.decode(&req); e != nil {
+	s, e := openSession(c)
+	if e != nil {
 		return nil, e
 	}
-	if c.App == nil {
-		return nil, fail(CodeNoSuchApp, "login needs the query parameter sdkappid")
-	}
-	id := c.Params["identifier"]
-	if id == "" {
-		return nil, fail(CodeInvalidAccount, "login needs the query parameter identifier")
-	}
-	sig, err := usersig.Verify(c.Params["usersig"], c.App.Secret(), c.App.ID(), id, c.App.Now())
-	if err != nil {
-		return nil, asError(err)
-	}
-	// The tenant's login policy may end earlier instances on this platform; their next long poll
-	// says so (91101). The session itself ends when the UserSig expires on the tenant clock.
-	s, _ := c.App.LoginAs(id, state.LoginInfo{Platform: c.Params["platform"], SigExpires: sig.ExpiresAt()})
-	c.loggedIn(s)
 	return struct {
 		A2Key  string `json:"A2Key"`
 		TinyId string `json:"TinyId"`
 		InstId int    `json:"InstId"`
 	}{s.A2, s.TinyID, s.Instance}, nil
+}
+
+// openSession checks the identifier and UserSig of a login and opens the session. The tenant's
+// login policy may end earlier instances on this platform; their next long poll (or, over
+// WebSocket, a push) says so. The session itself ends when the UserSig expires on the tenant clock.
+func openSession(c *Call) (state.Session, *Error) {
+	var req struct{ State string }
+	if e := c.decode(&req); e != nil {
+		return state.Session{}, e
+	}
+	if c.App == nil {
+		return state.Session{}, fail(CodeNoSuchApp, "login needs the query parameter sdkappid")
+	}
+	id := c.Params["identifier"]
+	if id == "" {
+		return state.Session{}, fail(CodeInvalidAccount, "login needs the query parameter identifier")
+	}
+	sig, err := usersig.Verify(c.Params["usersig"], c.App.Secret(), c.App.ID(), id, c.App.Now())
+	if err != nil {
+		return state.Session{}, asError(err)
+	}
+	s, _ := c.App.LoginAs(id, state.LoginInfo{Platform: c.Params["platform"], SigExpires: sig.ExpiresAt()})
+	c.loggedIn(s)
+	return s, nil
 }
 
 func logout(c *Call) (any, *Error) {
@@ -221,6 +230,7 @@ func sendMsg(c *Call) (any, *Error) {
 		MsgSeq          uint64
 		MsgRandom       uint32
 		MsgTimeStamp    int64
+		MsgClientTime   int64 // the WebSocket generation's name for MsgTimeStamp
 		MsgLifeTime     *int
 		MsgBody         []MsgElem
 		CloudCustomData string
@@ -237,6 +247,9 @@ func sendMsg(c *Call) (any, *Error) {
 	body, e := elemsIn(req.MsgBody)
 	if e != nil {
 		return nil, e
+	}
+	if req.MsgTimeStamp == 0 {
+		req.MsgTimeStamp = req.MsgClientTime
 	}
 	m, err := c.App.SendC2C(c.Session.Instance, state.C2CMessage{
 		From: c.Session.User, To: req.To_Account, Seq: req.MsgSeq, Random: req.MsgRandom,

@@ -53,6 +53,11 @@ type C2CMsg struct {
 	MsgBody      []MsgElem `json:"MsgBody"`
 	// CloudCustomData travels as the sender gave it; the SDK reads it as message.cloudCustomData.
 	CloudCustomData string `json:"CloudCustomData,omitempty"`
+	// WebSocket pushes only: IsSyncMsg 1 says the owner sent it from another device; the SDK
+	// builds the message ID from the sender's TinyId, MsgClientTime and MsgRandom.
+	IsSyncMsg     int    `json:"IsSyncMsg,omitempty"`
+	TinyId        string `json:"TinyId,omitempty"`
+	MsgClientTime int64  `json:"MsgClientTime,omitempty"`
 }
 
 func c2cOut(m state.C2CMessage) C2CMsg {

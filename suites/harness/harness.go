@@ -231,6 +231,18 @@ func (t *Tenant) Login(user string) *User {
 	u := t.LoginWithoutPoll(user)
 	Eventually(func() bool { return t.listening(user) }).WithTimeout(20*time.Second).
 		Should(BeTrue(), "%s reached SDK_READY but never opened its long poll", user)
+	if t.Env.WebSocket() {
+		// The joined-group list answered is not yet the list applied: the SDK says so with
+		// GROUP_LIST_UPDATED, and only then are its groups' pushes and member calls served.
+		Eventually(func() bool {
+			for _, ev := range u.Events() {
+				if ev.Name == "GROUP_LIST_UPDATED" {
+					return true
+				}
+			}
+			return false
+		}).WithTimeout(20*time.Second).Should(BeTrue(), "%s never applied its joined-group list", user)
+	}
 	return u
 }
 
@@ -244,10 +256,24 @@ func (t *Tenant) LoginWithoutPoll(user string) *User {
 	return u
 }
 
-// listening says whether the user's newest session has an open long poll.
+// listening says whether the user's newest session has an open long poll. The WebSocket generation
+// is pushed to from its wslogin on, but only knows its groups (and so accepts their pushes) once
+// its joined-group list and C2C sync are answered: that is its "listening".
 func (t *Tenant) listening(user string) bool {
 	ss := t.App.Sessions(user)
-	return len(ss) > 0 && ss[len(ss)-1].LongPoll != ""
+	if len(ss) == 0 || ss[len(ss)-1].LongPoll == "" {
+		return false
+	}
+	if !t.Env.WebSocket() {
+		return true
+	}
+	conn, seen := ss[len(ss)-1].Conn, map[string]bool{}
+	for _, x := range t.Transcript() {
+		if x.Conn == conn {
+			seen[x.Command] = true
+		}
+	}
+	return seen["group_open_http_svc/get_joined_group_list"] && seen["openim/getmsg"]
 }
 
 // Ctx is a context for one SDK step: generous, because the SDK's own retries take seconds.
@@ -287,4 +313,23 @@ func CaseIDFromLabel(l string) string {
 		return ""
 	}
 	return id
+}
+
+// WebSocket says whether the SDK driven is of the WebSocket generation (tim-js-sdk 2.13 and later,
+// every @tencentcloud/chat): it talks to /binfo instead of /v4 and gets pushes instead of long
+// polls. The driver picks the transport the same way (adapters/timws.js).
+func (e *Env) WebSocket() bool {
+	name, version, _ := strings.Cut(e.SDKName, "@")
+	if strings.HasPrefix(e.SDKName, "@") { // scoped package: "@tencentcloud/chat@3.6.6"
+		name, version, _ = strings.Cut(e.SDKName[1:], "@")
+		name = "@" + name
+	}
+	return name == "@tencentcloud/chat" || name == "tim-js-sdk" && sdks.CompareVersions(version, "2.13.0") >= 0
+}
+
+// SkipUnlessLongPolling skips a spec about the long poll itself for the WebSocket generation, naming why.
+func (e *Env) SkipUnlessLongPolling(what string) {
+	if e.WebSocket() {
+		Skip(e.SDKName + " has no long poll (pushes over its WebSocket instead): " + what)
+	}
 }

@@ -20,6 +20,7 @@ import (
 var _ = Describe("network faults", Label("faults"), func() {
 	DescribeTable("a failing long poll: NET_STATE_CHANGE, retries, then every message arrives exactly once",
 		func(action fault.Rule) {
+			env.SkipUnlessLongPolling("its socket faults are tim/ws/faults-*")
 			t := env.NewTenant()
 			alice, bob := t.Login("alice"), t.Login("bob")
 			Eventually(func() string { return sessionLongPoll(t, "bob") }).ShouldNot(BeEmpty())
@@ -51,6 +52,7 @@ var _ = Describe("network faults", Label("faults"), func() {
 
 	It("a long poll held past the SDK's 30 s timeout, then dropped, then 502: it recovers and the message arrives once",
 		harness.Case("tim/faults/longpoll-held"), func() {
+			env.SkipUnlessLongPolling("its socket faults are tim/ws/faults-*")
 			t := env.NewTenant()
 			run := loadScenario(t, "network/flaky-long-poll.yaml") // hold 35s, drop, 502; alice writes at 40s
 			alice, bob := t.Login("alice"), t.Login("bob")
@@ -75,6 +77,9 @@ var _ = Describe("network faults", Label("faults"), func() {
 		})
 
 	It("a send answered 502, then dropped, is retried by the SDK and stored once", harness.Case("tim/faults/send-retried"), func() {
+		if env.WebSocket() {
+			Skip(env.SDKName + " sends over its WebSocket: a request has no HTTP status of its own, and a dropped socket is tim/ws/faults-close-socket")
+		}
 		t := env.NewTenant()
 		alice, bob := t.Login("alice"), t.Login("bob")
 		addFault(t, fault.Rule{Match: fault.Match{Command: "openim/sendmsg"}, Nth: 1, Count: 1, Status: 502})
@@ -91,6 +96,7 @@ var _ = Describe("network faults", Label("faults"), func() {
 	})
 
 	It("getlongpollingid failing: ERROR and NET_STATE_CHANGE disconnected, and no long poll opens", harness.Case("tim/faults/getlongpollingid-fails"), func() {
+		env.SkipUnlessLongPolling("it never calls getlongpollingid")
 		t := env.NewTenant()
 		t.App.EnsureUser("bob")
 		addFault(t, fault.Rule{Match: fault.Match{Command: "openim/getlongpollingid", User: "bob"}, Nth: 1, Count: 1,

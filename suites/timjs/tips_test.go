@@ -160,8 +160,13 @@ var _ = Describe("group tips", func() {
 			if env.SDKBefore("2.6.2") {
 				custom = "msgAppDefinedData"
 			}
+			// The WebSocket generation's tip decoder calls the new name groupName (2.27.6, 3.6.6).
+			name := "name"
+			if env.WebSocket() {
+				name = "groupName"
+			}
 			for id, m := range s.expectTip(6, "bob", "alice", "bob", "carol") {
-				Expect(m.Payload["newGroupProfile"]).To(Equal(map[string]any{"name": "renamed", "introduction": "new intro",
+				Expect(m.Payload["newGroupProfile"]).To(Equal(map[string]any{name: "renamed", "introduction": "new intro",
 					"notification": "new rules", custom: []any{map[string]any{"key": "level", "value": "gold"}}}), "%s", id)
 			}
 			s.u["carol"].Await("GROUP_LIST_UPDATED", groupListUpdated(s.gid, func(g sdkGroup) bool {

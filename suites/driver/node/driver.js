@@ -91,8 +91,11 @@ global.localStorage = (() => {
 const t0 = performance.now();
 const emit = (name, data) => out({ event: name, data: plain(data), t: Math.round((performance.now() - t0) * 1000) / 1000 });
 
-const TIM = require(cfg.sdk);
-const tim = TIM.create({ SDKAppID: cfg.sdkAppID });
+// The WebSocket generation (adapters/timws.js) brings its own transport and globals.
+const timws = require('./adapters/timws');
+const { TIM, tim } = timws.isWebSocketGeneration(require(cfg.sdk + '/package.json'))
+  ? timws.create(cfg.sdk, cfg.sdkAppID, cfg.server)
+  : (() => { const T = require(cfg.sdk); return { TIM: T, tim: T.create({ SDKAppID: cfg.sdkAppID }) }; })();
 tim.setLogLevel(cfg.logLevel);
 
 // --- safe serialisation ---

@@ -1,0 +1,99 @@
+package ws
+
+import (
+	"strings"
+
+	"github.com/imharness/imharness/mockserver/call"
+	"github.com/imharness/imharness/mockserver/state"
+	"github.com/imharness/imharness/mockserver/tim"
+)
+
+// commandOf turns a servcmd into the long-polling era's command: "openim.sendmsg" → "openim/sendmsg".
+func commandOf(servcmd string) string { return strings.Replace(servcmd, ".", "/", 1) }
+
+// handle serves one uplink frame as a call of the pipeline.
+func (c *conn) handle(b []byte) {
+	f, err := decodeFrame(b)
+	if err != nil {
+		c.refuse(b, codeBadFrame, err.Error())
+		return
+	}
+	_, sess, bound := c.session()
+	cc := (&call.Call{Protocol: tim.Protocol, Transport: Transport, Command: commandOf(f.Head.ServCmd), ConnID: c.id,
+		Params: c.identity(f.Head, sess, bound), Body: f.Body}).WithContext(tim.WithSocket(c.ctx, c))
+	res := c.s.o.Calls(cc)
+	switch {
+	case res.Gone:
+	case res.Drop: // a fault rule's drop (or a hold run out): the socket goes, as a network cut would
+		c.closeSocket()
+	default:
+		_ = c.write(encodeFrame(f.Head.ServCmd, f.Head.Seq, res.Body), false)
+	}
+}
+
+// identity is what a long-polling era request would have carried in its query: the tenant, and
+// either identifier+usersig (before login) or a2+tinyid. After wslogin the socket is the session,
+// so a head without a2 (telemetry sends empty ones) still acts as the socket's session.
+func (c *conn) identity(h Head, s state.Session, bound bool) map[string]string {
+	q := map[string]string{"sdkappid": text(h.SDKAppID)}
+	if q["sdkappid"] == "" {
+		q["sdkappid"] = c.query["sdkappid"]
+	}
+	if h.Identifier != "" {
+		q["identifier"] = h.Identifier
+	}
+	if h.UserSig != "" {
+		q["usersig"] = h.UserSig
+	}
+	if h.A2 != "" {
+		q["a2"], q["tinyid"] = h.A2, text(h.TinyID)
+	} else if bound && h.Identifier == "" {
+		q["a2"], q["tinyid"] = s.A2, s.TinyID
+	}
+	return q
+}
+
+// --- tim.Socket ---
+
+// Bind makes the socket the session's and starts its pusher (replacing an earlier one).
+func (c *conn) Bind(app *state.App, s state.Session) { c.bind(app, s) }
+
+// Unbind detaches the session (wslogout): pushes stop, and frames still carrying its a2 are
+// refused without saying "expired".
+func (c *conn) Unbind() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.pusher != nil {
+		c.pusher()
+		c.pusher = nil
+	}
+	if c.bound {
+		c.ended = c.sess.A2
+		c.s.forget(c.sess.A2)
+	}
+	c.bound = false
+}
+
+// Ack moves the session's push cursor: SessionData names the last event the acked push carried.
+func (c *conn) Ack(sessionData string) error {
+	_, s, bound := c.session()
+	if !bound {
+		return errNotBound
+	}
+	n, err := parseSessionData(sessionData)
+	if err != nil {
+		return err
+	}
+	c.s.cursorOf(s.A2).ack(n)
+	return nil
+}
+
+// Ended says whether this socket logged out the session with A2Key a2.
+func (c *conn) Ended(a2 string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return !c.bound && c.ended != "" && a2 == c.ended
+}
+
+// HelloInterval is the wshello period the login reply asks for.
+func (c *conn) HelloInterval() int { return c.s.o.HelloInterval }
