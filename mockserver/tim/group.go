@@ -879,14 +879,15 @@ func groupMsgGet(c *Call) (any, *Error) {
 	if p.Finished {
 		finished = 1
 	}
-	// ReqMsgSeq is where the next page starts (@tencentcloud/chat 3.x pages by it and stops at 0).
+	// NextSequence is where the next page starts: @tencentcloud/chat 3.x pages by it and stops
+	// below 1, whatever IsFinished says.
 	next := uint64(0)
 	for _, m := range list {
 		if next == 0 || m.MsgSeq-1 < next {
 			next = m.MsgSeq - 1
 		}
 	}
-	return map[string]any{"GroupId": req.GroupId, "IsFinished": finished, "ReqMsgSeq": next, "RspMsgList": list}, nil
+	return map[string]any{"GroupId": req.GroupId, "IsFinished": finished, "NextSequence": next, "RspMsgList": list}, nil
 }
 
 func groupMsgReadReport(c *Call) (any, *Error) {

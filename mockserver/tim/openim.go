@@ -110,14 +110,27 @@ func getMsg(c *Call) (any, *Error) {
 		Count        int    `json:"Count"`
 		LastMsgTime  int64  `json:"LastMsgTime"`
 	}
+	type pairUnread struct {
+		From_Account string `json:"From_Account"`
+		UnreadCount  int    `json:"UnreadCount"`
+		LastMsgTime  int64  `json:"LastMsgTime"`
+	}
 	resp := struct {
 		Cookie                  string   `json:"Cookie"`
 		SyncFlag                int      `json:"SyncFlag"`
 		MsgList                 []C2CMsg `json:"MsgList"`
 		C2CRemainingUnreadCount []unread `json:"C2CRemainingUnreadCount"`
+		// The WebSocket generation's per-peer unread counts, on the last page: @tencentcloud/chat
+		// 3.x counts none of the synced messages as unread itself and takes these instead.
+		C2CPairUnreadCount []pairUnread `json:"C2CPairUnreadCount,omitempty"`
 	}{Cookie: page.Cookie, SyncFlag: 1, MsgList: []C2CMsg{}, C2CRemainingUnreadCount: []unread{}}
 	if page.Complete {
 		resp.SyncFlag = 2
+		if c.Transport == "ws" {
+			for _, u := range c.App.UnreadC2C(c.Session.User) {
+				resp.C2CPairUnreadCount = append(resp.C2CPairUnreadCount, pairUnread{u.Peer, u.Count, u.LastTime})
+			}
+		}
 	}
 	for _, m := range page.Messages {
 		resp.MsgList = append(resp.MsgList, c2cOut(m))

@@ -138,6 +138,9 @@ func friendDelete(c *Call) (any, *Error) {
 	return snsReply(rs), nil
 }
 
+// pendencyBoth asks pendency_get for requests in both directions.
+const pendencyBoth = "Pendency_Type_Both"
+
 func pendencyType(t string) (bool, *Error) {
 	comeIn, ok := state.IsPendencyComeIn(t)
 	if !ok {
@@ -162,9 +165,15 @@ func pendencyGet(c *Call) (any, *Error) {
 	if e := c.self(req.From_Account); e != nil {
 		return nil, e
 	}
-	comeIn, e := pendencyType(req.PendencyType)
-	if e != nil {
-		return nil, e
+	// @tencentcloud/chat 3.x asks for both directions at once after login; each item then says
+	// its own (PendencyType).
+	dirs := []bool{true, false}
+	if req.PendencyType != pendencyBoth {
+		comeIn, e := pendencyType(req.PendencyType)
+		if e != nil {
+			return nil, e
+		}
+		dirs = []bool{comeIn}
 	}
 	type item struct {
 		To_Account    string `json:"To_Account"`
@@ -172,14 +181,21 @@ func pendencyGet(c *Call) (any, *Error) {
 		AddSource     string `json:"AddSource"`
 		AddWording    string `json:"AddWording"`
 		ProfileImNick string `json:"ProfileImNick"`
+		PendencyType  string `json:"PendencyType,omitempty"`
 	}
 	list := []item{}
-	for _, p := range c.App.FriendPendencies(c.Session.User, comeIn) {
-		other := p.From
-		if !comeIn {
-			other = p.To
+	for _, comeIn := range dirs {
+		for _, p := range c.App.FriendPendencies(c.Session.User, comeIn) {
+			other, dir := p.From, "Pendency_Type_ComeIn"
+			if !comeIn {
+				other, dir = p.To, "Pendency_Type_SendOut"
+			}
+			it := item{other, p.Time, p.Source, p.Wording, p.Nick, ""}
+			if len(dirs) > 1 {
+				it.PendencyType = dir
+			}
+			list = append(list, it)
 		}
-		list = append(list, item{other, p.Time, p.Source, p.Wording, p.Nick})
 	}
 	return map[string]any{"PendencyItem": list, "StartTime": 0, "TotalCount": len(list), "CompleteFlag": 1,
 		"UnreadPendencyCount": len(list), "LastSequence": 0}, nil

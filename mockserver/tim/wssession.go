@@ -130,9 +130,12 @@ func wsSessionState(c *Call) *Error {
 		return nil
 	}
 	kicked := c.Session.Kicked
-	if c.Session.A2 == "" && c.App != nil && c.Params["a2"] != "" { // a command that needs no session (heartbeat)
+	if c.Session.A2 == "" && c.App != nil && c.Params["a2"] != "" && c.Command != "im_open_status/wslogin" {
+		// A command that needs no session (heartbeat, telemetry) still comes from the socket's
+		// session: file it there, and let it carry the expiry.
 		if s, err := c.App.Auth(c.Params["tinyid"], c.Params["a2"]); err == nil {
 			kicked = s.Kicked
+			c.loggedIn(s)
 		}
 	}
 	if kicked == state.KickUserSigExpired && c.Command != "im_open_status/wslogout" && c.Command != "im_open_status/wslogin" {

@@ -110,8 +110,36 @@ func sdkName(nodeDir, pkg string) (string, error) {
 // SDKBefore says whether the SDK driven is an older release than version ("2.5.0"). Specs use it
 // only where a release is known to behave differently and no SDK constant tells (say so there).
 func (e *Env) SDKBefore(version string) bool {
-	_, have, _ := strings.Cut(e.SDKName, "@")
+	_, have := e.nameVersion()
 	return sdks.CompareVersions(have, version) < 0
+}
+
+// nameVersion splits SDKName ("tim-js-sdk@2.7.0", "@tencentcloud/chat@3.6.6"). @tencentcloud/chat
+// continues tim-js-sdk's numbering (3.x after 2.x), so version comparisons hold across both.
+func (e *Env) nameVersion() (name, version string) {
+	at := strings.LastIndex(e.SDKName, "@")
+	if at <= 0 {
+		return e.SDKName, ""
+	}
+	return e.SDKName[:at], e.SDKName[at+1:]
+}
+
+// compareVersions compares dotted release numbers numerically (2.10.2 > 2.7.0).
+func compareVersions(a, b string) int {
+	as, bs := strings.Split(a, "."), strings.Split(b, ".")
+	for i := 0; i < len(as) || i < len(bs); i++ {
+		var x, y int
+		if i < len(as) {
+			x, _ = strconv.Atoi(as[i])
+		}
+		if i < len(bs) {
+			y, _ = strconv.Atoi(bs[i])
+		}
+		if x != y {
+			return cmp.Compare(x, y)
+		}
+	}
+	return 0
 }
 
 // Close stops the server; held long polls end.
@@ -319,12 +347,8 @@ func CaseIDFromLabel(l string) string {
 // every @tencentcloud/chat): it talks to /binfo instead of /v4 and gets pushes instead of long
 // polls. The driver picks the transport the same way (adapters/timws.js).
 func (e *Env) WebSocket() bool {
-	name, version, _ := strings.Cut(e.SDKName, "@")
-	if strings.HasPrefix(e.SDKName, "@") { // scoped package: "@tencentcloud/chat@3.6.6"
-		name, version, _ = strings.Cut(e.SDKName[1:], "@")
-		name = "@" + name
-	}
-	return name == "@tencentcloud/chat" || name == "tim-js-sdk" && sdks.CompareVersions(version, "2.13.0") >= 0
+	name, version := e.nameVersion()
+	return name == "@tencentcloud/chat" || name == "tim-js-sdk" && compareVersions(version, "2.13.0") >= 0
 }
 
 // SkipUnlessLongPolling skips a spec about the long poll itself for the WebSocket generation, naming why.

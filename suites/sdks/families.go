@@ -35,6 +35,11 @@ var Families = []Family{
 	{Package: "webim.js", Generation: "legacy webim.js 1.x, the same v4 family (a file you give)", Suite: "suites/webim", Adapter: "webim",
 		File: true, Cases: "webim/",
 		Help: "not run: no webim.js given (imharness run --sdk webim.js@file:/path/webim.js, or IMHARNESS_WEBIM_JS=/path/webim.js for the suite)"},
+	// The same commands as WebSocket frames with pushes; the same specs (the driver picks the
+	// transport from the package, suites/driver/node/adapters/timws.js).
+	{Package: "tim-js-sdk", Generation: "Tencent IM v4 commands over WebSocket", Suite: "suites/timjs", Adapter: "adapters/timws.js",
+		From: "2.13.0"},
+	{Package: "@tencentcloud/chat", Generation: "Tencent IM v4 commands over WebSocket", Suite: "suites/timjs", Adapter: "adapters/timws.js"},
 }
 
 // Covers says whether version (a release like 2.10.2) belongs to the family.

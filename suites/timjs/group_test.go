@@ -112,7 +112,13 @@ func sawMessage(u *harness.User, desc string, pred func(harness.Message) bool) h
 // isGroupCreate matches the custom message tim-js-sdk sends to a group it has just created.
 func isGroupCreate(gid string) func(harness.Message) bool {
 	return func(m harness.Message) bool {
-		return m.ConversationID == "GROUP"+gid && m.Type == "TIMCustomElem" && m.Payload["data"] == "group_create"
+		if m.ConversationID != "GROUP"+gid || m.Type != "TIMCustomElem" {
+			return false
+		}
+		// tim-js-sdk 2.x sends "group_create"; @tencentcloud/chat 3.x JSON with businessID group_create.
+		data, _ := m.Payload["data"].(string)
+		var v struct{ BusinessID string }
+		return data == "group_create" || json.Unmarshal([]byte(data), &v) == nil && v.BusinessID == "group_create"
 	}
 }
 
