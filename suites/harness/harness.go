@@ -124,24 +124,6 @@ func (e *Env) nameVersion() (name, version string) {
 	return e.SDKName[:at], e.SDKName[at+1:]
 }
 
-// compareVersions compares dotted release numbers numerically (2.10.2 > 2.7.0).
-func compareVersions(a, b string) int {
-	as, bs := strings.Split(a, "."), strings.Split(b, ".")
-	for i := 0; i < len(as) || i < len(bs); i++ {
-		var x, y int
-		if i < len(as) {
-			x, _ = strconv.Atoi(as[i])
-		}
-		if i < len(bs) {
-			y, _ = strconv.Atoi(bs[i])
-		}
-		if x != y {
-			return cmp.Compare(x, y)
-		}
-	}
-	return 0
-}
-
 // Close stops the server; held long polls end.
 func (e *Env) Close() {
 	if e == nil {
