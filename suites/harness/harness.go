@@ -330,7 +330,7 @@ func CaseIDFromLabel(l string) string {
 // polls. The driver picks the transport the same way (adapters/timws.js).
 func (e *Env) WebSocket() bool {
 	name, version := e.nameVersion()
-	return name == "@tencentcloud/chat" || name == "tim-js-sdk" && compareVersions(version, "2.13.0") >= 0
+	return name == "@tencentcloud/chat" || name == "tim-js-sdk" && sdks.CompareVersions(version, "2.13.0") >= 0
 }
 
 // SkipUnlessLongPolling skips a spec about the long poll itself for the WebSocket generation, naming why.
