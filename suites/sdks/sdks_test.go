@@ -16,8 +16,11 @@ func TestFamilyOf(t *testing.T) {
 			t.Errorf("%s: %v %v", v, f, err)
 		}
 	}
-	if _, err := FamilyOf("tim-js-sdk", "2.13.0"); err == nil || !strings.Contains(err.Error(), "no suite drives this version") {
-		t.Errorf("2.13.0 (WebSocket): %v", err)
+	// The WebSocket generation: tim-js-sdk from 2.13 and every @tencentcloud/chat, the same suite.
+	for _, p := range [][2]string{{"tim-js-sdk", "2.13.0"}, {"tim-js-sdk", "2.27.6"}, {"@tencentcloud/chat", "3.6.6"}} {
+		if f, err := FamilyOf(p[0], p[1]); err != nil || f.Suite != "suites/timjs" || f.Adapter != "timws" {
+			t.Errorf("%s@%s (WebSocket): %v %v", p[0], p[1], f, err)
+		}
 	}
 	if _, err := FamilyOf("left-pad", "1.0.0"); err == nil || !strings.Contains(err.Error(), "no SDK the suites drive") {
 		t.Errorf("left-pad: %v", err)
@@ -58,10 +61,16 @@ func TestPinned(t *testing.T) {
 	if err != nil || len(real) == 0 {
 		t.Fatalf("repository pins: %v %v", real, err)
 	}
-	// A pin of a version no family covers is refused, not silently dropped.
-	writeFile(t, filepath.Join(dir, "package.json"), `{"dependencies":{"tim-js-sdk":"2.27.6"}}`)
-	if _, err := Pinned(dir); err == nil {
-		t.Error("a pin no family covers was accepted")
+	// The WebSocket pins are there with their family. (Every release of a driven package has a
+	// family now, so no pin can be refused for its version.)
+	ws := 0
+	for _, s := range real {
+		if s.Family.Adapter == "timws" {
+			ws++
+		}
+	}
+	if ws < 2 {
+		t.Errorf("repository pins: want tim-js-sdk 2.27.6 and @tencentcloud/chat 3.6.6 in the WebSocket family, got %v", real)
 	}
 }
 
@@ -171,8 +180,9 @@ func TestInstallLocalBuilds(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(s.Require, "index.js")); err != nil {
 		t.Errorf("the build is not loadable from the cache: %v", err)
 	}
-	for name, want := range map[string]string{"ws": "no suite drives this version", "other": `the build is the package "left-pad"`} {
-		s := build(name, map[string]string{"ws": "tim-js-sdk", "other": "left-pad"}[name], map[string]string{"ws": "2.27.6", "other": "1.0.0"}[name])
+	// (Every tim-js-sdk release has a family since the WebSocket generation joined: 2.13 and later.)
+	for name, want := range map[string]string{"other": `the build is the package "left-pad"`} {
+		s := build(name, map[string]string{"other": "left-pad"}[name], map[string]string{"other": "1.0.0"}[name])
 		if err := Install(context.Background(), &s, io.Discard); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: got %v, want %q", name, err, want)
 		}
