@@ -18,7 +18,7 @@ func TestFamilyOf(t *testing.T) {
 	}
 	// The WebSocket generation: tim-js-sdk from 2.13 and every @tencentcloud/chat, the same suite.
 	for _, p := range [][2]string{{"tim-js-sdk", "2.13.0"}, {"tim-js-sdk", "2.27.6"}, {"@tencentcloud/chat", "3.6.6"}} {
-		if f, err := FamilyOf(p[0], p[1]); err != nil || f.Suite != "suites/timjs" || f.Adapter != "timws" {
+		if f, err := FamilyOf(p[0], p[1]); err != nil || f.Suite != "suites/timjs" || f.Adapter != "adapters/timws.js" {
 			t.Errorf("%s@%s (WebSocket): %v %v", p[0], p[1], f, err)
 		}
 	}
