@@ -48,14 +48,16 @@ func (a *App) SendGroupMessage(op string, m GroupMessage) (GroupMessage, error) 
 		fm.LastSendMsgTime = now
 		fm.ReadSeq = m.Seq
 	}
+	// Every member's event points at one copy, apart from the history item (a recall marks that
+	// one): queued payloads are never changed, so an adapter may encode a message once for all.
+	queued := stored
 	for _, u := range g.order {
 		x := a.users[u]
 		if x == nil {
 			continue
 		}
 		delete(x.hidden, "GROUP"+g.info.ID)
-		c := stored
-		a.push(x, Event{Kind: EvGroupMessage, Group: &c})
+		a.push(x, Event{Kind: EvGroupMessage, Group: &queued})
 	}
 	return stored, nil
 }

@@ -202,9 +202,7 @@ func groupEventOut(e state.Event) ([]byte, bool) {
 	var v any
 	switch {
 	case e.Kind == state.EvGroupMessage && e.Group != nil:
-		m := groupMsgOut(*e.Group)
-		m.NoticeSeq = e.Seq
-		v = map[string]any{"Event": eventGroupMsg, "GroupMsgArray": []GroupMsg{m}}
+		v = groupMsgEvent(*e.Group, e.Seq)
 	case e.Kind == state.EvGroupTip && e.Tip != nil:
 		v = map[string]any{"Event": eventGroupTip, "GroupTips": []tipItem{tipOut(*e.Tip, e.Seq)}}
 	case e.Kind == state.EvGroupNotice && e.Notice != nil:
@@ -216,6 +214,14 @@ func groupEventOut(e state.Event) ([]byte, bool) {
 	}
 	raw, err := json.Marshal(v)
 	return raw, err == nil
+}
+
+// groupMsgEvent is the long-poll event of one group message, noticeSeq being its place in the
+// recipient's queue: the only part that differs between members (groupMsgCache relies on it).
+func groupMsgEvent(g state.GroupMessage, noticeSeq uint64) any {
+	m := groupMsgOut(g)
+	m.NoticeSeq = noticeSeq
+	return map[string]any{"Event": eventGroupMsg, "GroupMsgArray": []GroupMsg{m}}
 }
 
 // historyOut renders a group_msg_get item: messages with their MsgBody array (recalled ones as

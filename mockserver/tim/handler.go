@@ -49,6 +49,8 @@ type Handler struct {
 	o      Options
 	routes map[string]route
 	calls  call.Handler // the pipeline around serve
+
+	groupMsgs groupMsgCache // group message events, encoded once per message (fanout.go)
 }
 
 // New builds the protocol handler with its own route table.

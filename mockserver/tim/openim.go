@@ -209,7 +209,7 @@ func longPolling(c *Call) (any, *Error) {
 		case res.Kicked == state.KickUserSigExpired:
 			return nil, fail(codeUserSigExpired, "kicked: UserSig expired")
 		case res.Ready():
-			return pollReply(res.Events), nil
+			return pollReply(&c.h.groupMsgs, res.Events), nil
 		}
 		select {
 		case <-wake:
@@ -223,10 +223,14 @@ func longPolling(c *Call) (any, *Error) {
 	}
 }
 
-func pollReply(events []state.Event) any {
+// pollReply renders the events of one long-poll reply; a group message's event comes from enc,
+// encoded once for all its members.
+func pollReply(enc *groupMsgCache, events []state.Event) any {
 	var arr []json.RawMessage
 	for _, e := range events {
-		if raw, ok := eventOut(e); ok {
+		if e.Kind == state.EvGroupMessage && e.Group != nil {
+			arr = append(arr, enc.event(e))
+		} else if raw, ok := eventOut(e); ok {
 			arr = append(arr, raw)
 		}
 	}
