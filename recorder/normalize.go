@@ -170,7 +170,7 @@ func DefaultRules() Rules {
 
 		{Name: "times", Keys: []string{"MsgTimeStamp", "MsgTime", "LastMsgTime", "TimeStamp", "ExpireTime",
 			"LastedMsgTime", "LastReadTime", "C2cPeerReadTime", "ReadTime", "CreateTime", "LastInfoTime", "JoinTime",
-			"ShutUpUntil", "AddBlackTimeStamp", "AddTime", "StartTime"}, Action: ActionMask, Class: "time"},
+			"ShutUpUntil", "AddBlackTimeStamp", "AddTime", "StartTime", "MsgClientTime"}, Action: ActionMask, Class: "time"},
 
 		{Name: "sync cookie", Key: "Cookie", Action: ActionRenumber, Class: "cookie"},
 		{Name: "long poll", Key: "LongPollingId", Action: ActionRenumber, Class: "longpollingid"},
