@@ -199,7 +199,7 @@ var _ = Describe("groups and members (WebIM 1.3 manual §8–§11)", func() {
 		alice.awaitMsg("second", func(m map[string]any) bool { return content(m, 0)["text"] == "second" })
 
 		// syncGroupMsgs hands over only what the SDK has not stored yet: ask from a fresh instance.
-		bob2 := login(t, "bob")
+		bob2 := login(t, "bob") // a second login: the server ends bob's first session (multipleAccount)
 		hist, err := bob2.Call(harness.Ctx(), "syncGroupMsgs", map[string]any{"GroupId": gid, "ReqMsgSeq": resp["MsgSeq"].(float64) + 1, "ReqMsgNumber": 10})
 		Expect(err).NotTo(HaveOccurred())
 		var texts []any
@@ -210,7 +210,7 @@ var _ = Describe("groups and members (WebIM 1.3 manual §8–§11)", func() {
 		}
 		Expect(texts).To(Equal([]any{"first", "second"}))
 
-		bob.call("groupMsgReaded", map[string]any{"GroupId": gid, "MsgReadedSeq": resp["MsgSeq"].(float64) + 1})
+		bob2.call("groupMsgReaded", map[string]any{"GroupId": gid, "MsgReadedSeq": resp["MsgSeq"].(float64) + 1})
 		Eventually(func() int {
 			for _, g := range t.App.JoinedGroups("bob") {
 				if g.ID == gid {
@@ -222,9 +222,9 @@ var _ = Describe("groups and members (WebIM 1.3 manual §8–§11)", func() {
 
 		// sendCustomGroupNotify from the owner's session: notice 255 with the content.
 		alice.call("sendCustomGroupNotify", map[string]any{"GroupId": gid, "Content": "party at 8"})
-		n := bob.awaitNotify(gid, 255)
+		n := bob2.awaitNotify(gid, 255)
 		Expect(n["UserDefinedField"]).To(Equal("party at 8"))
-		Expect(*bob.fails("sendCustomGroupNotify", map[string]any{"GroupId": gid, "Content": "me too"}).Code).To(Equal(10007),
+		Expect(*bob2.fails("sendCustomGroupNotify", map[string]any{"GroupId": gid, "Content": "me too"}).Code).To(Equal(10007),
 			"a plain member may not")
 		t.ExpectGolden()
 	})
