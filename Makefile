@@ -11,7 +11,7 @@ JOBS     ?= 1
 # The suites of the SDK families (suites/sdks/families.go; a test keeps the two lists equal): `make
 # suites` runs them through `imharness run`, once per pinned SDK version. Every other package,
 # other Ginkgo suites included, runs in `make unit`.
-FAMILY_SUITES := suites/timjs suites/webim
+FAMILY_SUITES := suites/timjs suites/webim suites/jmessage
 UNIT_PKGS = $$($(GO) list ./... | grep -Ev '/($(subst $(eval) ,|,$(FAMILY_SUITES)))$$')
 
 .PHONY: deps test unit suites conformance build fuzz bench soak clean

@@ -16,6 +16,7 @@ import (
 
 	"github.com/imharness/imharness/mockserver/call"
 	"github.com/imharness/imharness/mockserver/fault"
+	"github.com/imharness/imharness/mockserver/jim"
 	"github.com/imharness/imharness/mockserver/scenario"
 	"github.com/imharness/imharness/mockserver/state"
 	"github.com/imharness/imharness/mockserver/tim"
@@ -45,6 +46,7 @@ type Server struct {
 	mux  *http.ServeMux
 	done chan struct{}
 	ws   *ws.Server
+	jim  *jim.Adapter
 
 	mu     sync.Mutex
 	apps   map[int64]*state.App
@@ -87,6 +89,11 @@ func New(o Options) *Server {
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	s.mux.Handle("/admin/", requireToken(o.AdminToken, s.admin()))
+	// JMessage (socket.io, Engine.IO v3) on the same port, over the same tenants.
+	s.jim = jim.New(s, jim.Options{Done: s.done, Pipeline: s.Pipeline, Recorder: o.Recorder})
+	s.mux.Handle("/socket.io/", s.jim.Handler())
+	s.mux.Handle(jim.UploadPath, s.jim.Upload())
+	s.mux.Handle(jim.MediaPath, s.jim.Media())
 	return s
 }
 
@@ -132,6 +139,25 @@ func (s *Server) FaultOptions() fault.Options {
 func (s *Server) faultOptions() fault.Options {
 	return fault.Options{Profile: tim.FaultProfile, Transports: slices.Clone(s.transports)}
 }
+
+// AppByKey finds the tenant whose JMessage appkey is key (jim.Apps).
+func (s *Server) AppByKey(key string) (*state.App, *fault.Rules) {
+	s.mu.Lock()
+	apps := make([]*state.App, 0, len(s.apps))
+	for _, a := range s.apps {
+		apps = append(apps, a)
+	}
+	s.mu.Unlock()
+	for _, a := range apps {
+		if key != "" && a.AppKey() == key {
+			return s.tenant(a.ID())
+		}
+	}
+	return nil, nil
+}
+
+// JIMOnline counts the user's logged-in JMessage connections.
+func (s *Server) JIMOnline(appKey, user string) int { return s.jim.Online(appKey, user) }
 
 // tenant finds a tenant and its rules.
 func (s *Server) tenant(id int64) (*state.App, *fault.Rules) {
@@ -181,7 +207,7 @@ func (s *Server) AddAppFromScenario(sc *scenario.Scenario, limits ...state.Limit
 	if sc.Tenant == nil {
 		return nil, nil, fmt.Errorf("%s: the scenario has no tenant block (sdkappid, secret)", sc.File)
 	}
-	o := state.Options{SDKAppID: sc.Tenant.SDKAppID, Secret: sc.Tenant.Secret}
+	o := state.Options{SDKAppID: sc.Tenant.SDKAppID, Secret: sc.Tenant.Secret, AppKey: sc.Tenant.AppKey}
 	if len(limits) > 0 {
 		o.Limits = limits[0]
 	}
@@ -358,6 +384,7 @@ func (s *Server) shutdown() error {
 		a.Close()
 	}
 	s.ws.Close() // hijacked sockets are not the http.Server's to close
+	s.jim.Close()
 	if srv == nil {
 		return nil
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/imharness/imharness/mockserver"
+	"github.com/imharness/imharness/mockserver/jim"
 	"github.com/imharness/imharness/mockserver/scenario"
 	"github.com/imharness/imharness/mockserver/state"
 	"github.com/imharness/imharness/mockserver/tim"
@@ -147,6 +148,8 @@ func serve(ctx context.Context, f serveFlags, cmd *cobra.Command) error {
 		guard = " (bearer token required)"
 	}
 	fmt.Fprintf(out, "imharness: admin API %s/admin/v1/%s\n", srv.URL(), guard)
+	fmt.Fprintf(out, "imharness: JMessage (socket.io) ws://%s, appkey %s, master secret = the tenant secret; uploads %s%s\n",
+		srv.Addr(), app.AppKey(), srv.URL(), jim.UploadPath)
 	if run != nil {
 		fmt.Fprintf(out, "imharness: scenario %s: users %s; %d fault rule(s), %d push(es)\n",
 			f.scenario, strings.Join(app.Users(), ", "), len(run.FaultIDs()), len(run.Pushes()))

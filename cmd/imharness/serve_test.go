@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -188,5 +189,25 @@ func TestServeBadLimitsAndLog(t *testing.T) {
 		if exitCode(err) != 2 || err == nil || !strings.Contains(err.Error(), strings.TrimPrefix(args[0], "--")) {
 			t.Errorf("serve %v: exit %d, %v; want exit 2 naming the flag", args, exitCode(err), err)
 		}
+	}
+}
+
+// serve answers JMessage's socket.io handshake (Engine.IO v3, as socket.io-client 1.x opens it)
+// on the same address, and names the tenant's appkey.
+func TestServeJMessage(t *testing.T) {
+	t.Parallel()
+	base, out := startServe(t)
+	want := fmt.Sprintf("appkey %024x", defaultSDKAppID)
+	if !strings.Contains(out.String(), want) || !strings.Contains(out.String(), "ws://"+strings.TrimPrefix(base, "http://")) {
+		t.Errorf("the start message does not say %q and the ws address:\n%s", want, out.String())
+	}
+	res, err := http.Get(base + "/socket.io/?EIO=3&transport=polling")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if res.StatusCode != 200 || !strings.Contains(string(b), `"sid"`) || !strings.Contains(string(b), `"pingInterval"`) {
+		t.Errorf("EIO3 handshake: %d %s", res.StatusCode, b)
 	}
 }

@@ -1,6 +1,8 @@
 package scenario
 
 import (
+	"crypto/md5"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -77,6 +79,10 @@ func (sc *Scenario) Apply(t Target) (*Run, error) {
 	}
 	for _, u := range sc.Users {
 		app.EnsureUser(u.ID)
+		if u.Password != "" {
+			sum := md5.Sum([]byte(u.Password))
+			app.SetPassword(u.ID, hex.EncodeToString(sum[:]))
+		}
 		if len(u.Profile) > 0 {
 			items := make([]state.ProfileItem, 0, len(u.Profile))
 			for tag, v := range u.Profile {

@@ -53,6 +53,7 @@ type Scenario struct {
 type Tenant struct {
 	SDKAppID int64  `yaml:"sdkappid"`
 	Secret   string `yaml:"secret"`
+	AppKey   string `yaml:"appkey"` // the JMessage appkey (default: the SDKAppID as 24 hex digits)
 }
 
 // Limits bound what the tenant keeps (state.Limits); absent fields keep the defaults.
@@ -85,6 +86,8 @@ type Login struct {
 type User struct {
 	ID      string         `yaml:"id"`
 	Profile map[string]any `yaml:"profile"`
+	// Password lets the user log in over JMessage (the server keeps its md5, as register does).
+	Password string `yaml:"password"`
 }
 
 // Friendship makes User and Friend friends of each other; Remark is User's remark for Friend.

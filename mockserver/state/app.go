@@ -33,6 +33,7 @@ type Options struct {
 	Seed     uint64 // for reproducible ids; 0 means derive from SDKAppID
 	Clock    *Clock // nil means a real-time clock
 	Limits   Limits // what the tenant keeps (limits.go); the zero value is the defaults
+	AppKey   string // the JMessage appkey; "" means DefaultAppKey(SDKAppID)
 }
 
 // App is one tenant: an SDKAppID with its secret, users, sessions, messages and groups.
@@ -57,6 +58,7 @@ type App struct {
 	groups     map[string]*group
 	gx         groupExtra // the rest of the group model (group.go)
 	policy     LoginPolicy
+	jim        jimExtra // the JMessage side (jim.go)
 
 	closed    bool
 	c2cNotify bool  // C2C messages reach the long poll as notifications only (SetC2CNotify)
@@ -78,6 +80,7 @@ func NewApp(o Options) *App {
 		id: o.SDKAppID, secret: o.Secret, clock: c, ids: newIDs(seed),
 		users: map[string]*user{}, sessions: map[string]*session{}, nextInst: map[string]int{},
 		pairs: map[string][]*C2CMessage{}, groups: map[string]*group{}, limits: o.Limits.withDefaults(),
+		jim: jimExtra{appKey: o.AppKey},
 	}
 }
 

@@ -42,6 +42,12 @@ type Options struct {
 	Stderr    io.Writer // receives the process's stderr, each line prefixed with "[UserID] "; default discards (the tail is kept for errors)
 	LogLevel  int       // TIM log level 1 (release) … 4 (none); -1 for 0 (everything); 0 keeps the driver default, 2 (warnings and errors)
 
+	// Script is the driver program relative to NodeDir; default driver.js (tim-js-sdk). Another
+	// family's adapter (adapters/jmessage.js) speaks the same protocol.
+	Script string
+	// Args are extra flags for the script (e.g. --transports polling).
+	Args []string
+
 	// Timeout bounds Start's wait for the process and any Login/Logout/Call/Send/WaitEvent
 	// whose ctx has no deadline. Default 15s.
 	Timeout time.Duration
@@ -132,7 +138,13 @@ func Start(ctx context.Context, o Options) (*Client, error) {
 	if err := Preflight(o.NodeDir, o.SDK); err != nil {
 		return nil, fmt.Errorf("driver[%s]: %w", o.UserID, err)
 	}
-	script := filepath.Join(o.NodeDir, "driver.js")
+	if o.Script == "" {
+		o.Script = "driver.js"
+	}
+	script := filepath.Join(o.NodeDir, o.Script)
+	if _, err := os.Stat(script); err != nil {
+		return nil, fmt.Errorf("driver[%s]: %s not found: %w", o.UserID, script, err)
+	}
 	node, err := exec.LookPath("node")
 	if err != nil {
 		return nil, err
@@ -142,6 +154,7 @@ func Start(ctx context.Context, o Options) (*Client, error) {
 	if o.LogLevel != 0 {
 		args = append(args, "--log-level", strconv.Itoa(max(o.LogLevel, 0)))
 	}
+	args = append(args, o.Args...)
 	c := &Client{
 		o:       o,
 		pending: map[int64]chan reply{},
@@ -215,6 +228,9 @@ func Preflight(nodeDir, sdk string) error {
 		pkgs = pkgs[1:]
 	}
 	for _, pkg := range pkgs {
+		if strings.HasPrefix(pkg, "file:") { // a user-given SDK file (jmessage-sdk-web), not an npm package
+			continue
+		}
 		dir := PackageDir(nodeDir, pkg)
 		if _, err := os.Stat(filepath.Join(dir, "package.json")); err != nil {
 			return fmt.Errorf("npm package %s is not installed (no %s): run `npm ci` in suites/driver/node (make deps), or imharness run, which installs it",

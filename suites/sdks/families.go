@@ -40,6 +40,15 @@ var Families = []Family{
 	{Package: "tim-js-sdk", Generation: "Tencent IM v4 commands over WebSocket", Suite: "suites/timjs", Adapter: "adapters/timws.js",
 		From: "2.13.0"},
 	{Package: "@tencentcloud/chat", Generation: "Tencent IM v4 commands over WebSocket", Suite: "suites/timjs", Adapter: "adapters/timws.js"},
+	// JMessage web: the event flow of jmessage-sdk-web (on no registry) re-enacted on npm
+	// socket.io-client. 1.4.5 is what the 1.x guide loads; 2.x bundles a later 1.x client.
+	{Package: "socket.io-client", Generation: "JMessage 1.x wire (rid counter, v1 events) over socket.io 1.x", Suite: "suites/jmessage",
+		Adapter: "jmessage", From: "1.0.0", Before: "1.5.0"},
+	{Package: "socket.io-client", Generation: "JMessage 2.x wire (random rids resent until acked, v2 events, sync_check) over socket.io 1.x",
+		Suite: "suites/jmessage", Adapter: "jmessage", From: "1.5.0", Before: "2.0.0"},
+	{Package: "jmessage-sdk-web", Generation: "JMessage web 2.x (a file you give)", Suite: "suites/jmessage", Adapter: "jmessage",
+		File: true, Cases: "jim/",
+		Help: "not run: no SDK file given (imharness run --sdk jmessage-sdk-web@file:/path/jmessage-sdk-web.js, or IMHARNESS_JMESSAGE_JS=/path/jmessage-sdk-web.js with IMHARNESS_JMESSAGE_CLIENT=sdk for the suite)"},
 }
 
 // Covers says whether version (a release like 2.10.2) belongs to the family.

@@ -57,6 +57,7 @@ var fileVersionRes = []*regexp.Regexp{
 	regexp.MustCompile(`\bVersion\s*=\s*['"](\d+\.\d+(?:\.\d+)?)['"]`),
 	regexp.MustCompile(`['"]VERSION['"]\s*:\s*['"](\d+\.\d+(?:\.\d+)?)['"]`),
 	regexp.MustCompile(`\bVER\s+(\d+\.\d+(?:\.\d+)?)`),
+	regexp.MustCompile(`\bSDK_VERSION\s*:\s*['"](\d+\.\d+(?:\.\d+)?)['"]`), // jmessage-sdk-web 2.x
 }
 
 // FileVersion reads the release a webim.js file declares: it names the build's report column.
