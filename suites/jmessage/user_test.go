@@ -135,7 +135,7 @@ func onlineUsers(t *tenant) []string {
 }
 
 var _ = forEachClient(func(cl client) {
-	It("logs in users a scenario seeded with passwords, shows its group and applies its fault rule", harness.Case("jim/scenario/seeded"), func() {
+	It("logs in users a scenario seeded with passwords, shows its group and applies its fault rule", harness.Case("scenario/jim/team-with-passwords"), func() {
 		t := newTenant(cl)
 		sc, err := scenario.Load(filepath.Join(env.repo, "fixtures", "scenarios", "jim", "team-with-passwords.yaml"))
 		Expect(err).NotTo(HaveOccurred())
