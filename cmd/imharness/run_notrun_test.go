@@ -19,7 +19,17 @@ func TestWebIMCasesNotRunWithoutAFile(t *testing.T) {
 	}
 	all, _ := cat.Match("")
 	pins := []sdks.SDK{{Name: "tim-js-sdk@2.7.0", Package: "tim-js-sdk", Family: sdks.Families[0]}}
-	got := notRun(pins, all, cat)
+	var got, jim []reports.Case
+	for _, c := range notRun(pins, all, cat) {
+		if c.SDK == "jmessage-sdk-web" { // the other file family: its own rows
+			jim = append(jim, c)
+			continue
+		}
+		got = append(got, c)
+	}
+	if len(jim) == 0 || !strings.HasPrefix(jim[0].Failure, "not run: no SDK file given") {
+		t.Errorf("jmessage-sdk-web rows %v, want the jim cases as not run", jim)
+	}
 	webim := 0
 	for _, c := range all {
 		if strings.HasPrefix(c.ID, "webim/") {
@@ -40,7 +50,8 @@ func TestWebIMCasesNotRunWithoutAFile(t *testing.T) {
 		t.Errorf("tim cases reported as not run: %v", n)
 	}
 	file := sdks.SDK{Name: "webim.js@1.7.3", Package: "webim.js", Family: sdks.FileFamilies()[0]}
-	if n := notRun(append(pins, file), all, cat); len(n) != 0 {
-		t.Errorf("with a webim.js build given, %d cases still reported as not run", len(n))
+	jimFile := sdks.SDK{Name: "jmessage-sdk-web@2.5.0", Package: "jmessage-sdk-web", Family: sdks.FileFamilies()[1]}
+	if n := notRun(append(pins, file, jimFile), all, cat); len(n) != 0 {
+		t.Errorf("with a webim.js and a jmessage-sdk-web build given, %d cases still reported as not run", len(n))
 	}
 }

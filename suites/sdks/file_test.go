@@ -45,7 +45,8 @@ func TestParseFileBuilds(t *testing.T) {
 			t.Errorf("Parse(%q) = %v, want an error saying %q", arg, err, msg)
 		}
 	}
-	if f := FileFamilies(); len(f) != 1 || f[0].Package != "webim.js" || f[0].Cases != "webim/" || !strings.Contains(f[0].Help, "not run") {
+	if f := FileFamilies(); len(f) != 2 || f[0].Package != "webim.js" || f[0].Cases != "webim/" || !strings.Contains(f[0].Help, "not run") ||
+		f[1].Package != "jmessage-sdk-web" || f[1].Cases != "jim/" || !strings.Contains(f[1].Help, "not run: no SDK file given") {
 		t.Errorf("FileFamilies() = %+v", f)
 	}
 }
