@@ -144,6 +144,9 @@ var _ = Describe("WebSocket session and pushes", Label("ws"), func() {
 
 	It("echoes a message sent on one device to the sender's other device as its own (IsSyncMsg)", harness.Case("tim/ws/sync-other-device"), func() {
 		t := env.NewTenant()
+		// Both instances are Web ones: by default the second login would end the first
+		// (multipleAccount), so the tenant allows several, as the real service's option does.
+		t.App.SetLoginPolicy(state.LoginPolicy{MultipleInstances: true})
 		t.Login("bob")
 		phone := t.Login("alice")
 		laptop := t.Login("alice")
