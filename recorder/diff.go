@@ -18,6 +18,7 @@ import (
 type DiffOption func(*diffConfig)
 
 type diffConfig struct {
+	profile       Profile
 	rules         Rules
 	keepIdlePolls bool
 	ignoreNotes   bool
@@ -26,13 +27,16 @@ type diffConfig struct {
 	perCommand    bool
 }
 
-// WithRules normalises both sides with rules instead of DefaultRules().
+// WithProfile reads the transcripts as the protocol's: its default normalisation rules, its idle
+// polls and its long polls (see Profile). Without it nothing is normalised or left out.
+func WithProfile(p Profile) DiffOption { return func(c *diffConfig) { c.profile = p } }
+
+// WithRules normalises both sides with rules instead of the profile's.
 func WithRules(rules Rules) DiffOption { return func(c *diffConfig) { c.rules = rules } }
 
-// KeepIdlePolls compares every long poll. By default a long poll that merely returned "no news"
-// (openim/longpolling whose response has no events: no or an empty EventArray, and ErrorCode 0 or
-// absent, or the legacy 60008) is left out on both sides, because how many of those happen depends
-// on timing.
+// KeepIdlePolls compares every long poll. By default a poll that merely returned "no news" (the
+// profile's IdlePoll) is left out on both sides, because how many of those happen depends on
+// timing.
 func KeepIdlePolls() DiffOption { return func(c *diffConfig) { c.keepIdlePolls = true } }
 
 // IgnoreNotes leaves note exchanges out of the comparison.
@@ -58,7 +62,7 @@ func newDiffConfig(opts []DiffOption) *diffConfig {
 		o(c)
 	}
 	if c.rules == nil {
-		c.rules = DefaultRules()
+		c.rules = c.profile.Rules
 	}
 	return c
 }
@@ -95,30 +99,7 @@ func (c *diffConfig) skip(e Exchange) bool {
 			return true
 		}
 	}
-	return !c.keepIdlePolls && IsIdlePoll(e)
-}
-
-// IsIdlePoll says whether e is a long poll that returned no events.
-func IsIdlePoll(e Exchange) bool {
-	if e.Kind != KindCall || e.Command != "openim/longpolling" || len(e.Response) == 0 {
-		return false
-	}
-	var rsp map[string]json.RawMessage
-	if json.Unmarshal(e.Response, &rsp) != nil {
-		return false
-	}
-	if ev, ok := rsp["EventArray"]; ok {
-		var arr []json.RawMessage
-		if json.Unmarshal(ev, &arr) != nil || len(arr) > 0 {
-			return false
-		}
-	}
-	code, ok := rsp["ErrorCode"]
-	if !ok {
-		return true
-	}
-	s := string(bytes.TrimSpace(code))
-	return s == "0" || s == "60008"
+	return !c.keepIdlePolls && c.profile.IdlePoll != nil && c.profile.IdlePoll(e)
 }
 
 // DiffKind says what kind of difference a Difference is.
@@ -237,7 +218,7 @@ func position(d Difference) string {
 	}
 }
 
-// Diff compares two transcripts after normalising both (DefaultRules unless WithRules). Each Conn
+// Diff compares two transcripts after normalising both (the profile's rules unless WithRules). Each Conn
 // is compared as its own ordered sequence, so how the Conns interleaved does not matter but the
 // order within a Conn does. Exchanges are paired by command along the longest common
 // subsequence; paired exchanges are compared field by field with go-cmp.
@@ -276,7 +257,7 @@ func (c *diffConfig) streams(exs []Exchange) map[string][]Exchange {
 		switch {
 		case c.perCommand:
 			k += " " + e.Command
-		case c.pollStreams && e.Command == "openim/longpolling":
+		case c.pollStreams && c.profile.Poll != nil && c.profile.Poll(e):
 			k += " (long poll)"
 		}
 		m[k] = append(m[k], e)

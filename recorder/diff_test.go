@@ -1,15 +1,17 @@
-package recorder
+package recorder_test
 
 import (
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	. "github.com/imharness/imharness/recorder"
 )
 
 func TestDiffToleratesInterleavingAndVolatileValues(t *testing.T) {
 	t.Parallel()
-	if r := Diff(c2cTranscript(), rerun()); !r.Equal() {
+	if r := timDiff(c2cTranscript(), rerun()); !r.Equal() {
 		t.Errorf("a rerun with other values and interleaving differs:\n%s", r)
 	}
 }
@@ -32,7 +34,7 @@ func replaceIn(exs []Exchange, seq int, field, old, new string) []Exchange {
 func TestDiffFieldRenameShowsThePath(t *testing.T) {
 	t.Parallel()
 	got := replaceIn(rerun(), 108, "response", `"Text":"hello bob"`, `"Txt":"hello bob"`) // bob's long poll with the message
-	r := Diff(c2cTranscript(), got)
+	r := timDiff(c2cTranscript(), got)
 	if r.Equal() {
 		t.Fatal("a renamed field went unnoticed")
 	}
@@ -59,7 +61,7 @@ func TestDiffFieldRenameShowsThePath(t *testing.T) {
 func TestDiffChangedValue(t *testing.T) {
 	t.Parallel()
 	got := replaceIn(rerun(), 107, "request", `"Text":"hello bob"`, `"Text":"hello bib"`) // alice's sendmsg
-	r := Diff(c2cTranscript(), got)
+	r := timDiff(c2cTranscript(), got)
 	if len(r.Diffs) != 1 || len(r.Diffs[0].Fields) != 1 {
 		t.Fatalf("want one changed field:\n%s", r)
 	}
@@ -82,7 +84,7 @@ func TestDiffEnforcesOrderWithinAConn(t *testing.T) {
 			got[i].Seq = 200
 		}
 	}
-	r := Diff(c2cTranscript(), got)
+	r := timDiff(c2cTranscript(), got)
 	if r.Equal() {
 		t.Fatal("reordering within a conn went unnoticed")
 	}
@@ -106,7 +108,7 @@ func TestDiffMissingAndExtraExchanges(t *testing.T) {
 		`{"From_Account":"alice","TimeStamp":0}`, `{`+ok+`,"FriendNum":0,"InfoItem":[],"CompleteFlag":1}`)
 	extra.App = "1400200007"
 	got = append(got, extra)
-	r := Diff(c2cTranscript(), got)
+	r := timDiff(c2cTranscript(), got)
 	if r.Count(Missing) != 1 || r.Count(Extra) != 1 || r.Count(Changed) != 0 {
 		t.Fatalf("want one missing and one extra:\n%s", r)
 	}
@@ -130,14 +132,14 @@ func TestDiffIdlePolls(t *testing.T) {
 		idle.Seq = 400 + i
 		got = append(got, idle)
 	}
-	if r := Diff(c2cTranscript(), got); !r.Equal() {
+	if r := timDiff(c2cTranscript(), got); !r.Equal() {
 		t.Errorf("idle long polls are compared by default:\n%s", r)
 	}
-	r := Diff(c2cTranscript(), got, KeepIdlePolls())
+	r := timDiff(c2cTranscript(), got, KeepIdlePolls())
 	if r.Count(Extra) != 3 {
 		t.Errorf("KeepIdlePolls: want 3 extra polls:\n%s", r)
 	}
-	if r := Diff(c2cTranscript(), rerun(), KeepIdlePolls()); !r.Equal() {
+	if r := timDiff(c2cTranscript(), rerun(), KeepIdlePolls()); !r.Equal() {
 		t.Errorf("same idle polls with KeepIdlePolls:\n%s", r)
 	}
 	kicked := x(1, "bob#1", "openim/longpolling", "", "{}", `{"ActionStatus":"FAIL","ErrorCode":91101,"ErrorInfo":"kicked"}`)
@@ -155,10 +157,10 @@ func TestDiffSeparatePolls(t *testing.T) {
 			got[i].Seq = 500
 		}
 	}
-	if r := Diff(c2cTranscript(), got); r.Equal() {
+	if r := timDiff(c2cTranscript(), got); r.Equal() {
 		t.Fatal("order across a conn's polls and calls is enforced by default")
 	}
-	if r := Diff(c2cTranscript(), got, SeparatePolls()); !r.Equal() {
+	if r := timDiff(c2cTranscript(), got, SeparatePolls()); !r.Equal() {
 		t.Errorf("SeparatePolls:\n%s", r)
 	}
 }
@@ -180,7 +182,7 @@ func TestDiffOrderPerCommand(t *testing.T) {
 			got[i].Seq = 200
 		}
 	}
-	if r := Diff(c2cTranscript(), got, OrderPerCommand()); !r.Equal() {
+	if r := timDiff(c2cTranscript(), got, OrderPerCommand()); !r.Equal() {
 		t.Errorf("OrderPerCommand must tolerate the interleaving of different commands:\n%s", r)
 	}
 	// …but a changed field is still found, named by its path.
@@ -189,7 +191,7 @@ func TestDiffOrderPerCommand(t *testing.T) {
 			got[i].Response = []byte(strings.Replace(string(got[i].Response), `"MsgKey"`, `"MsgKeyX"`, 1))
 		}
 	}
-	r := Diff(c2cTranscript(), got, OrderPerCommand())
+	r := timDiff(c2cTranscript(), got, OrderPerCommand())
 	if r.Equal() || !strings.Contains(r.String(), "response.MsgKey") {
 		t.Errorf("a renamed field went unnoticed under OrderPerCommand:\n%s", r)
 	}

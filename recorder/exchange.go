@@ -15,10 +15,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
-	"github.com/imharness/imharness/internal/timurl"
 )
 
 // Kinds of Exchange.
@@ -35,7 +33,7 @@ const (
 type Exchange struct {
 	Seq        int               `json:"seq"`                 // order the exchange started in, across the whole transcript
 	Conn       string            `json:"conn"`                // logical connection: the client instance ("alice#1"); ordering is per Conn
-	App        string            `json:"app,omitempty"`       // sdkappid (tenant)
+	App        string            `json:"app,omitempty"`       // tenant (Tencent IM: the sdkappid)
 	User       string            `json:"user,omitempty"`      // account the exchange belongs to
 	Kind       string            `json:"kind"`                // KindCall, KindPush or KindNote
 	Transport  string            `json:"transport,omitempty"` // what carried it: "http", "ws", …
@@ -180,24 +178,6 @@ func Save(path string, exs []Exchange) error {
 		_ = os.Remove(tmp.Name())
 	}
 	return werr
-}
-
-// CommandOf turns a URL path into a command: "/v4/openim/sendmsg" → "openim/sendmsg". Paths of
-// another shape give the path without its leading slash.
-func CommandOf(path string) string {
-	if cmd, ok := timurl.Command(path); ok {
-		return cmd
-	}
-	return strings.Trim(path, "/")
-}
-
-// ParseQuery splits a raw query string into keys and values, keeping '+' (see timurl.Query); an
-// empty query gives nil.
-func ParseQuery(raw string) map[string]string {
-	if raw == "" {
-		return nil
-	}
-	return timurl.Query(raw)
 }
 
 // Body turns captured bytes into an Exchange body: the JSON itself (compacted) if it is valid

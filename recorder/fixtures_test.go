@@ -1,4 +1,4 @@
-package recorder
+package recorder_test
 
 import (
 	"encoding/json"
@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+
+	. "github.com/imharness/imharness/recorder"
 )
 
 func TestMain(m *testing.M) {
@@ -29,7 +31,7 @@ var t0 = time.Date(2026, 11, 24, 4, 51, 0, 0, time.UTC)
 func x(seq int, conn, cmd, query, req, rsp string) Exchange {
 	user, _, _ := strings.Cut(conn, "#")
 	e := Exchange{Seq: seq, Conn: conn, App: app, User: user, Kind: KindCall, Transport: "http", Command: cmd, Method: "POST",
-		Path: "/v4/" + cmd, Query: ParseQuery(query), Status: 200, Start: t0.Add(time.Duration(seq) * 37 * time.Millisecond),
+		Path: "/v4/" + cmd, Query: parseQuery(query), Status: 200, Start: t0.Add(time.Duration(seq) * 37 * time.Millisecond),
 		DurationMS: float64(seq%7) + 0.25}
 	if req != "" {
 		e.Request = Body([]byte(req), false)

@@ -1,4 +1,4 @@
-package recorder
+package recorder_test
 
 import (
 	"bytes"
@@ -7,11 +7,13 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	. "github.com/imharness/imharness/recorder"
 )
 
 func TestGoldenStrictMissing(t *testing.T) {
 	t.Parallel()
-	g := Golden{Dir: filepath.Join(t.TempDir(), "fixtures", "golden")}
+	g := Golden{Dir: filepath.Join(t.TempDir(), "fixtures", "golden"), Options: timOptions}
 	err := g.Check("tim/c2c/send-text", c2cTranscript())
 	if !errors.Is(err, ErrMissingGolden) {
 		t.Fatalf("want ErrMissingGolden, got %v", err)
@@ -28,7 +30,7 @@ func TestGoldenUpdateThenCheck(t *testing.T) { // not parallel: Setenv
 	t.Setenv("CI", "") // make test runs with CI=true; this test is about update mode itself
 	dir := filepath.Join(t.TempDir(), "golden")
 	var log bytes.Buffer
-	up := Golden{Dir: dir, Update: true, Log: &log}
+	up := Golden{Dir: dir, Update: true, Log: &log, Options: timOptions}
 	if err := up.Check("tim/c2c/send-text", c2cTranscript()); err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +52,7 @@ func TestGoldenUpdateThenCheck(t *testing.T) { // not parallel: Setenv
 		t.Errorf("golden content (%d lines):\n%s", len(stored), raw)
 	}
 
-	strict := Golden{Dir: dir}
+	strict := Golden{Dir: dir, Options: timOptions}
 	if err := strict.Check("tim/c2c/send-text", rerun()); err != nil {
 		t.Errorf("a rerun does not match the golden: %v", err)
 	}
@@ -106,7 +108,7 @@ func TestGoldenUpdateFromEnv(t *testing.T) { // not parallel: Setenv
 	t.Setenv("CI", "")
 	t.Setenv(EnvUpdateGolden, "1")
 	var log bytes.Buffer
-	g := Golden{Dir: t.TempDir(), Log: &log}
+	g := Golden{Dir: t.TempDir(), Log: &log, Options: timOptions}
 	if !g.Updating() {
 		t.Fatal("env not honoured")
 	}
@@ -120,7 +122,7 @@ func TestGoldenUpdateFromEnv(t *testing.T) { // not parallel: Setenv
 
 func TestGoldenCaseIDs(t *testing.T) {
 	t.Parallel()
-	g := Golden{Dir: "fixtures/golden"}
+	g := Golden{Dir: "fixtures/golden", Options: timOptions}
 	if p, err := g.Path("tim/c2c/send-text"); err != nil || p != filepath.Join("fixtures", "golden", "tim", "c2c", "send-text.jsonl") {
 		t.Errorf("path: %q %v", p, err)
 	}

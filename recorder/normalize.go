@@ -63,8 +63,8 @@ type Rules []Rule
 
 // RuleFile is the on-disk form of a rule set (YAML or JSON):
 //
-//	defaults: true   # append DefaultRules() after these rules
-//	seq: true        # append SeqRules() (server sequence numbers) after those
+//	defaults: true   # append the protocol's default rules (Profile.Rules) after these rules
+//	seq: true        # append its sequence-number rules (Profile.SeqRules) after those
 //	rules:
 //	  - {query: tjg_id, pattern: '^(.+)-([^-]+)$', classes: [tinyid, random], action: renumber}
 //
@@ -75,8 +75,9 @@ type RuleFile struct {
 	Rules    Rules `json:"rules" yaml:"rules"`
 }
 
-// ParseRules reads a RuleFile (or a bare list of rules) in YAML or JSON, and checks it.
-func ParseRules(data []byte) (Rules, error) {
+// ParseRules reads a RuleFile (or a bare list of rules) in YAML or JSON, and checks it; the
+// profile supplies what defaults and seq append.
+func ParseRules(data []byte, p Profile) (Rules, error) {
 	var rs Rules
 	var f RuleFile
 	node := yaml.Node{}
@@ -93,10 +94,10 @@ func ParseRules(data []byte) (Rules, error) {
 		}
 		rs = append(rs, f.Rules...)
 		if f.Defaults {
-			rs = append(rs, DefaultRules()...)
+			rs = append(rs, p.Rules...)
 		}
 		if f.Seq {
-			rs = append(rs, SeqRules()...)
+			rs = append(rs, p.SeqRules...)
 		}
 	}
 	if _, err := rs.Compile(); err != nil {
@@ -105,104 +106,17 @@ func ParseRules(data []byte) (Rules, error) {
 	return rs, nil
 }
 
-// LoadRules reads a rule file.
-func LoadRules(file string) (Rules, error) {
+// LoadRules reads a rule file (see ParseRules).
+func LoadRules(file string, p Profile) (Rules, error) {
 	b, err := os.ReadFile(file)
 	if err != nil {
 		return nil, err
 	}
-	rs, err := ParseRules(b)
+	rs, err := ParseRules(b, p)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
 	return rs, nil
-}
-
-// DefaultRules normalise the volatile fields of Tencent IM v4 traffic (tim-js-sdk, webim.js):
-// credentials, client randoms and counters, times, cursors, tenant IDs and telemetry. Server
-// sequence numbers (group MsgSeq, NoticeSeq) are kept: they are part of the protocol the fake
-// must get right. Add SeqRules to normalise them too.
-func DefaultRules() Rules {
-	c2cSeq := func(p string, cmds ...string) Rule {
-		return Rule{Name: "client MsgSeq (C2C)", Path: p, Commands: cmds, Action: ActionMask, Class: "clientseq"}
-	}
-	return Rules{
-		{Name: "telemetry", Command: "imopenstat/tim_web_report", Action: ActionDrop},
-		{Name: "telemetry", Command: "imopenstat/web_report", Action: ActionDrop}, // webim.js 1.7
-		// The WebSocket generation's timer-driven frames: how many a spec sees depends on its length.
-		{Name: "telemetry", Command: "imopenstat/tim_web_report_v2", Action: ActionDrop},
-		{Name: "heartbeat", Command: "heartbeat/alive", Action: ActionDrop},
-		{Name: "hello", Command: "im_open_status/wshello", Action: ActionDrop},
-		{Name: "purchase bits", Command: "im_sdk_config_mgr/fetch_imsdk_purchase_bitsv2", Action: ActionDrop},
-
-		{Name: "tenant", Field: "app", Action: ActionRenumber, Class: "sdkappid"},
-		{Name: "tenant", Query: "sdkappid", Action: ActionRenumber, Class: "sdkappid"},
-		{Name: "tenant", Keys: []string{"SdkAppid", "SdkAppId", "SDKAppID", "uint32_sdkappid"}, Action: ActionRenumber, Class: "sdkappid"},
-
-		{Name: "usersig", Query: "usersig", Action: ActionMask, Class: "usersig"},
-		{Name: "usersig", Keys: []string{"UserSig", "usersig"}, Action: ActionMask, Class: "usersig"},
-		{Name: "a2", Query: "a2", Action: ActionRenumber, Class: "a2"},
-		{Name: "a2", Key: "A2Key", Action: ActionRenumber, Class: "a2"},
-		{Name: "tinyid", Query: "tinyid", Action: ActionRenumber, Class: "tinyid"},
-		{Name: "tinyid", Key: "TinyId", Action: ActionRenumber, Class: "tinyid"},
-		{Name: "tjg_id", Query: "tjg_id", Pattern: `^(.+)-([^-]+)$`, Classes: []string{"tinyid", "random"}, Action: ActionRenumber},
-		{Name: "tjg_id", Query: "tjg_id", Action: ActionMask, Class: "tjg_id"},
-		{Name: "reqtime", Query: "reqtime", Action: ActionMask, Class: "reqtime"},
-		{Name: "accounttype", Query: "accounttype", Action: ActionMask, Class: "accounttype"},
-		{Name: "instance", Keys: []string{"InstId", "Instid"}, Action: ActionRenumber, Class: "instid"},
-		// tim-js-sdk 2.10.x names its instance (a random hex ID) on getlongpollingid and longpolling.
-		{Name: "SDK instance", Query: "instanceid", Action: ActionRenumber, Class: "instanceid"},
-
-		{Name: "random", Keys: []string{"MsgRandom", "Random"}, Action: ActionRenumber, Class: "random"},
-		{Name: "client seq", Key: "ClientSeq", Action: ActionMask, Class: "clientseq"},
-		// A C2C message's MsgSeq is the sender's counter (3HHMMSS0001…), wherever it shows up. It is
-		// masked, not renumbered: two users' counters coincide or not depending on the second they
-		// send in, which would shift every placeholder after it. MsgRandom keeps the correlation.
-		c2cSeq("request.MsgSeq", "openim/sendmsg"),
-		c2cSeq("**.C2cMsgArray[*].MsgSeq"),
-		c2cSeq("response.MsgList[*].MsgSeq", "openim/getmsg", "openim/getroammsg"),
-		c2cSeq("**.C2cWithdrawInfoArray[*].MsgSeq"),
-		{Name: "client MsgSeq (C2C session)", Path: "response.SessionItem[*].MsgSeq", Where: map[string]string{"Type": "1"},
-			Action: ActionMask, Class: "clientseq"},
-		{Name: "C2C MsgKey", Key: "MsgKey", Commands: []string{"openim/*"}, Pattern: `^(\d+)_(\d+)$`,
-			Classes: []string{"", "random"}, Action: ActionRenumber},
-		{Name: "MsgKey", Key: "MsgKey", Action: ActionRenumber, Class: "msgkey"},
-
-		{Name: "times", Keys: []string{"MsgTimeStamp", "MsgTime", "LastMsgTime", "TimeStamp", "ExpireTime",
-			"LastedMsgTime", "LastReadTime", "C2cPeerReadTime", "ReadTime", "CreateTime", "LastInfoTime", "JoinTime",
-			"ShutUpUntil", "AddBlackTimeStamp", "AddTime", "StartTime", "MsgClientTime"}, Action: ActionMask, Class: "time"},
-
-		{Name: "sync cookie", Key: "Cookie", Action: ActionRenumber, Class: "cookie"},
-		{Name: "long poll", Key: "LongPollingId", Action: ActionRenumber, Class: "longpollingid"},
-		{Name: "auth key", Key: "AuthKey", Action: ActionMask, Class: "authkey"},
-		{Name: "group IDs", Regex: `@TGS#[0-9A-Za-z_]+`, Action: ActionRenumber, Class: "groupid"},
-
-		// webim.js 1.7: the first long poll carries Timeout 60 (built before getlongpollingid
-		// answered), later ones the server's; which poll is the first non-idle one varies.
-		{Name: "long-poll timeout", Path: "request.Timeout", Commands: []string{"openim/longpolling"}, Action: ActionMask, Class: "timeout"},
-		{Name: "join tokens", Key: "Authentication", Action: ActionRenumber, Class: "authentication"},
-		{Name: "report times", Keys: []string{"ReportTime", "LatestPendencyTimeStamp"}, Action: ActionMask, Class: "time"},
-		{Name: "friend add time", Path: "response.InfoItem[*].SnsProfileItem[*].Value", Where: map[string]string{"Tag": "Tag_SNS_IM_AddTime"},
-			Action: ActionMask, Class: "time"},
-		{Name: "upload", Paths: []string{"request.Seq", "request.Timestamp", "request.Random", "request.Auth_Key"}, Commands: []string{"openpic/*"},
-			Action: ActionMask, Class: "upload"},
-		{Name: "room key", Key: "LongPollingKey", Action: ActionRenumber, Class: "roomkey"},
-		{Name: "room key", Key: "Key", Commands: []string{"group_open_long_polling_http_noauth_svc/*"}, Action: ActionRenumber, Class: "roomkey"},
-		// The fake's own URLs (uploaded files) hold its port and the tenant's SDKAppID.
-		{Name: "fake's address", Regex: `https?://127\.0\.0\.1:\d+(?:/openpic/files/\d+)?`, Action: ActionMask, Class: "server"},
-	}
-}
-
-// SeqRules renumber server-assigned sequence numbers ("seq where asked"): group MsgSeq and its
-// relatives, and the per-user NoticeSeq/NotifySeq. Append them after DefaultRules, whose C2C rules
-// must see the client's MsgSeq first.
-func SeqRules() Rules {
-	return Rules{
-		{Name: "server seq", Keys: []string{"MsgSeq", "NextMsgSeq", "ReqMsgSeq", "MsgReadedSeq", "MsgGroupReadedSeq"},
-			Action: ActionRenumber, Class: "msgseq"},
-		{Name: "notice seq", Keys: []string{"NoticeSeq", "NotifySeq"}, Action: ActionRenumber, Class: "noticeseq"},
-		{Name: "info seq", Key: "InfoSeq", Action: ActionRenumber, Class: "infoseq"},
-	}
 }
 
 // Normalizer applies compiled rules. Build one with Rules.Compile; it is safe for concurrent use.
@@ -365,11 +279,8 @@ func (c *crule) inCommand(cmd string) bool {
 	return false
 }
 
-// Normalize is DefaultRules-style normalisation with rules (nil means DefaultRules()).
+// Normalize normalises a transcript with rules (see Normalizer.Normalize).
 func Normalize(exs []Exchange, rules Rules) ([]Exchange, error) {
-	if rules == nil {
-		rules = DefaultRules()
-	}
 	n, err := rules.Compile()
 	if err != nil {
 		return nil, err

@@ -1,4 +1,4 @@
-package recorder
+package recorder_test
 
 import (
 	"errors"
@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/jarcoal/httpmock"
+
+	. "github.com/imharness/imharness/recorder"
 )
 
 // fakeTencent is a mock upstream on its own transport (no global state: tests stay parallel).
@@ -53,7 +55,7 @@ func TestProxyRecordsRealTraffic(t *testing.T) {
 	release := make(chan struct{})
 	mt := fakeTencent(t, release)
 	up, _ := url.Parse("https://webim.tim.qq.com")
-	rec := New()
+	rec := New(ForProtocol(tim))
 	srv := httptest.NewServer(NewProxy(up, rec, ProxyTransport(mt)))
 	defer srv.Close()
 	client := srv.Client()
@@ -84,7 +86,7 @@ func TestProxyRecordsRealTraffic(t *testing.T) {
 		defer wg.Done()
 		_, pollBody = call("/v4/openim/longpolling", sess+"&accounttype=8723", `{"Cookie":{"NotifySeq":0,"NoticeSeq":0,"LongPollingId":"lp-1"}}`)
 	}()
-	waitFor(t, func() bool { return rec.seqTaken() >= 2 })
+	waitFor(t, func() bool { return rec.SeqTaken() >= 2 })
 	if code, _ := call("/v4/openim/sendmsg", sess+"&tjg_id="+aliceTiny+"-3701533", `{"From_Account":"alice","To_Account":"bob","MsgRandom":3701533}`); code != 200 {
 		t.Errorf("sendmsg: %d", code)
 	}

@@ -3,7 +3,6 @@ package recorder
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -29,7 +28,9 @@ type Recorder struct {
 	seq   int
 	done  []Exchange
 	hooks []func(Exchange)
-	learn learned
+
+	profile   Profile
+	attribute func(*Exchange) // the profile's attributor (the proxy's exchanges); nil: none
 }
 
 // Option configures a Recorder.
@@ -38,6 +39,10 @@ type Option func(*Recorder)
 // WithMaxBody sets how many bytes of each body are captured (default DefaultMaxBody). Longer
 // bodies reach the handler and the client intact; only the transcript copy is cut.
 func WithMaxBody(n int) Option { return func(r *Recorder) { r.maxBody = n } }
+
+// ForProtocol reads relayed HTTP traffic (Middleware, the recording proxy) as the protocol's:
+// command names, queries and who each exchange belongs to.
+func ForProtocol(p Profile) Option { return func(r *Recorder) { r.profile = p } }
 
 // WithClock sets the clock used for Start and DurationMS (default time.Now).
 func WithClock(now func() time.Time) Option { return func(r *Recorder) { r.now = now } }
@@ -51,7 +56,15 @@ func New(opts ...Option) *Recorder {
 	if r.maxBody <= 0 {
 		r.maxBody = DefaultMaxBody
 	}
+	r.resetAttribution()
 	return r
+}
+
+func (r *Recorder) resetAttribution() {
+	r.attribute = nil
+	if r.profile.Attribution != nil {
+		r.attribute = r.profile.Attribution()
+	}
 }
 
 // OnExchange registers a hook called with every completed exchange (a live log). Hooks run on the
@@ -141,11 +154,11 @@ func (r *Recorder) AddNote(app, conn, text string) Exchange {
 	return r.Add(Exchange{App: app, Conn: conn, Kind: KindNote, Note: text})
 }
 
-// AddPush appends a server-initiated frame (e.g. a socket.io event) sent to conn. body is kept as
-// JSON if it is JSON, else as a JSON string.
-func (r *Recorder) AddPush(app, user, conn, command string, body []byte) Exchange {
-	return r.Add(Exchange{App: app, User: user, Conn: conn, Kind: KindPush, Command: command,
-		Response: Body(body, false)})
+// AddPush appends a server-initiated message (an event frame, a socket.io emit) that transport
+// delivered to conn. body is kept as JSON if it is JSON, else as a JSON string.
+func (r *Recorder) AddPush(transport, app, user, conn, command string, body []byte) Exchange {
+	return r.Add(Exchange{App: app, User: user, Conn: conn, Kind: KindPush, Transport: transport,
+		Command: command, Response: r.Capture(body)})
 }
 
 // Exchanges is a snapshot of the completed exchanges that pass filter (nil = all), in Seq order.
@@ -175,76 +188,21 @@ func (r *Recorder) Reset() {
 	r.gen++
 	r.seq = 0
 	r.done = nil
-	r.learn = learned{}
+	r.resetAttribution()
 }
 
-// Meta is what a protocol adapter says about the request it serves: the middleware puts one in the
-// request context and reads it when the response completes.
-type Meta struct {
-	mu              sync.Mutex
-	app, user, conn string
-}
-
-type metaKey struct{}
-
-// MetaFrom returns the Meta the middleware stored in ctx, or nil.
-func MetaFrom(ctx context.Context) *Meta {
-	m, _ := ctx.Value(metaKey{}).(*Meta)
-	return m
-}
-
-// WithMeta returns a context carrying a fresh Meta (for transports that do not go through
-// Middleware but still want adapters to annotate).
-func WithMeta(ctx context.Context) (context.Context, *Meta) {
-	m := &Meta{}
-	return context.WithValue(ctx, metaKey{}, m), m
-}
-
-// Set records the tenant, user and connection; empty arguments leave the previous value.
-func (m *Meta) Set(app, user, conn string) {
-	if m == nil {
-		return
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if app != "" {
-		m.app = app
-	}
-	if user != "" {
-		m.user = user
-	}
-	if conn != "" {
-		m.conn = conn
-	}
-}
-
-// Get returns what was set.
-func (m *Meta) Get() (app, user, conn string) {
-	if m == nil {
-		return "", "", ""
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.app, m.user, m.conn
-}
-
-// Annotate tells the recorder which tenant, user and connection the request served under ctx
-// belongs to. It is a no-op when ctx did not come through Middleware. Later calls override
-// earlier ones field by field; empty arguments are ignored.
-func Annotate(ctx context.Context, app, user, conn string) {
-	MetaFrom(ctx).Set(app, user, conn)
-}
-
-// Middleware records every request and response passing through next. The request body is read
-// (up to the capture limit) before next runs and handed to next intact; the response status and
-// body are captured as next writes them. Seq is taken when the request arrives, the exchange is
-// stored when next returns, so a held long poll gets its place in the order it started.
+// Middleware records every request and response passing through next, for HTTP traffic the fake
+// server's call pipeline does not see (the recording proxy in front of a real server). The request
+// body is read (up to the capture limit) before next runs and handed to next intact; the response
+// status and body are captured as next writes them. Seq is taken when the request arrives, the
+// exchange is stored when next returns, so a held long poll gets its place in the order it
+// started. The profile (WithProfile) names the command and attributes the exchange.
 func (r *Recorder) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		seq, gen := r.begin()
 		start := r.now()
 		e := Exchange{Seq: seq, Kind: KindCall, Transport: "http", Method: req.Method, Path: req.URL.Path,
-			Command: CommandOf(req.URL.Path), Query: ParseQuery(req.URL.RawQuery), Start: start}
+			Command: r.profile.command(req.URL.Path), Query: r.profile.query(req.URL.RawQuery), Start: start}
 
 		if req.Body != nil && req.Body != http.NoBody {
 			head, err := io.ReadAll(io.LimitReader(req.Body, int64(r.maxBody)+1))
@@ -260,8 +218,6 @@ func (r *Recorder) Middleware(next http.Handler) http.Handler {
 			req.Body = readCloser{io.MultiReader(bytes.NewReader(head), rest), req.Body}
 		}
 
-		ctx, meta := WithMeta(req.Context())
-		req = req.WithContext(ctx)
 		cw := &captureWriter{ResponseWriter: w, limit: r.maxBody}
 		defer func() {
 			p := recover()
@@ -274,7 +230,7 @@ func (r *Recorder) Middleware(next http.Handler) http.Handler {
 			if p != nil {
 				e.Note = fmt.Sprintf("handler panicked: %v", p)
 			}
-			r.complete(&e, meta)
+			r.attributeLocked(&e)
 			r.finish(e, gen)
 			if p != nil {
 				panic(p)
@@ -284,72 +240,16 @@ func (r *Recorder) Middleware(next http.Handler) http.Handler {
 	})
 }
 
-// complete fills App, User and Conn from the annotation, or derives them from the query.
-func (r *Recorder) complete(e *Exchange, m *Meta) {
-	app, user, conn := m.Get()
-	annotated := app != "" || user != "" || conn != ""
-	if app == "" {
-		app = e.Query["sdkappid"]
-	}
-	if user == "" {
-		user = e.Query["identifier"]
-	}
+// attributeLocked fills App, User and Conn with the profile's attributor.
+func (r *Recorder) attributeLocked(e *Exchange) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if !annotated {
-		user, conn = r.learn.derive(e, app, user)
+	if r.attribute != nil {
+		r.attribute(e)
 	}
-	if conn == "" {
-		conn = user
+	if e.Conn == "" {
+		e.Conn = e.User
 	}
-	e.App, e.User, e.Conn = app, user, conn
-}
-
-// learned maps the session credentials seen in unannotated login replies (a real server behind
-// the proxy) to users and connections, so later calls that carry only a2/tinyid are attributed.
-type learned struct {
-	byA2     map[string]string // app|a2 → conn
-	byTinyID map[string]string // app|tinyid → user
-	logins   map[string]int    // app|user → logins seen
-}
-
-func (l *learned) derive(e *Exchange, app, user string) (string, string) {
-	if l.byA2 == nil {
-		l.byA2, l.byTinyID, l.logins = map[string]string{}, map[string]string{}, map[string]int{}
-	}
-	if e.Command == "openim/login" && user != "" {
-		var rsp struct {
-			A2Key  string
-			TinyId json.RawMessage
-		}
-		if json.Unmarshal(e.Response, &rsp) == nil && rsp.A2Key != "" && len(rsp.TinyId) > 0 {
-			l.logins[app+"|"+user]++
-			conn := fmt.Sprintf("%s#%d", user, l.logins[app+"|"+user])
-			l.byA2[app+"|"+rsp.A2Key] = conn
-			l.byTinyID[app+"|"+trimQuotes(string(rsp.TinyId))] = user
-			return user, conn
-		}
-	}
-	if user == "" {
-		user = l.byTinyID[app+"|"+e.Query["tinyid"]]
-	}
-	if conn := l.byA2[app+"|"+e.Query["a2"]]; conn != "" {
-		return user, conn
-	}
-	if user == "" && e.Query["tinyid"] != "" {
-		return "", "tinyid:" + e.Query["tinyid"]
-	}
-	return user, user
-}
-
-func trimQuotes(s string) string {
-	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
-		var u string
-		if json.Unmarshal([]byte(s), &u) == nil {
-			return u
-		}
-	}
-	return s
 }
 
 type readCloser struct {

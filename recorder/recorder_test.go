@@ -1,8 +1,7 @@
-package recorder
+package recorder_test
 
 import (
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
@@ -16,6 +15,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+
+	. "github.com/imharness/imharness/recorder"
 )
 
 func post(h http.Handler, target, body string) *httptest.ResponseRecorder {
@@ -68,22 +69,6 @@ func TestJSONLRoundTrip(t *testing.T) {
 	}
 }
 
-func TestParseQueryAndCommandOf(t *testing.T) {
-	t.Parallel()
-	q := ParseQuery("identifier=a+b&usersig=eJw*_-x&reqtime=1795462673.885&x=%41%zz&flag&a=1&a=2")
-	want := map[string]string{"identifier": "a+b", "usersig": "eJw*_-x", "reqtime": "1795462673.885", "x": "A%zz", "flag": "", "a": "2"}
-	if d := cmp.Diff(want, q); d != "" {
-		t.Errorf("ParseQuery (-want +got):\n%s", d)
-	}
-	for in, want := range map[string]string{
-		"/v4/openim/sendmsg": "openim/sendmsg", "/v1/group_open_http_noauth_svc/apply_join_group": "group_open_http_noauth_svc/apply_join_group",
-		"/healthz": "healthz", "/vx/a/b": "vx/a/b",
-	} {
-		if got := CommandOf(in); got != want {
-			t.Errorf("CommandOf(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
 
 // echo answers with the SHA-256 and length of the body it read, as JSON.
 var echo = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -156,9 +141,9 @@ func TestReadsVersion1AndRefusesUnknownVersions(t *testing.T) {
 	}
 }
 
-func TestMiddlewareDerivesWhenNotAnnotated(t *testing.T) {
+func TestMiddlewareAttributesWithTheProfile(t *testing.T) {
 	t.Parallel()
-	rec := New()
+	rec := New(ForProtocol(tim))
 	post(rec.Middleware(echo), "/v4/openim/login?websdkappid=537048168&identifier=alice&usersig=abc&sdkappid=1400000001&reqtime=1.5", `{"State":"Online"}`)
 	e := rec.Exchanges(nil)[0]
 	want := Exchange{Seq: 1, Conn: "alice", App: "1400000001", User: "alice", Kind: KindCall, Transport: "http", Command: "openim/login",
@@ -172,43 +157,39 @@ func TestMiddlewareDerivesWhenNotAnnotated(t *testing.T) {
 	}
 }
 
-func TestMiddlewareAnnotation(t *testing.T) {
+// The call pipeline's way in: Begin takes the Seq on arrival, End stores the exchange as built
+// by the pipeline (kind, transport, who), and hooks see it.
+func TestBeginEnd(t *testing.T) {
 	t.Parallel()
-	rec := New()
+	rec := New(ForProtocol(tim))
 	var seen []Exchange
 	var mu sync.Mutex
 	rec.OnExchange(func(e Exchange) { mu.Lock(); seen = append(seen, e); mu.Unlock() })
-	h := rec.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		Annotate(r.Context(), "1400000001", "", "") // the adapter knows the tenant first…
-		Annotate(r.Context(), "", "bob", "bob#2")   // …then the session
-		w.WriteHeader(http.StatusAccepted)          // a status that is not 200
-		_, _ = io.WriteString(w, `{"ErrorCode":0,"MsgTime":1795462675}`)
-	}))
-	post(h, "/v4/openim/sendmsg?a2=x&tinyid=y&sdkappid=999", `{}`)
-	exs := rec.ForApp("1400000001")
-	if len(exs) != 1 || exs[0].App != "1400000001" || exs[0].User != "bob" || exs[0].Conn != "bob#2" || exs[0].Status != 202 {
-		t.Fatalf("annotated exchange: %+v", exs)
-	}
-	if string(exs[0].Response) != `{"ErrorCode":0,"MsgTime":1795462675}` {
-		t.Errorf("response: %s", exs[0].Response)
-	}
-	if len(rec.ForApp("999")) != 0 {
-		t.Error("the query's sdkappid overrode the annotation")
+	held := rec.Begin() // a long poll arrives first and is answered last
+	quick := rec.Begin()
+	quick.End(Exchange{Kind: KindCall, Transport: "ws", App: "1", User: "alice", Command: "openim/sendmsg",
+		Request: rec.Capture([]byte(`{"MsgRandom":1}`))})
+	rec.Reset()
+	late := rec.Begin()
+	held.End(Exchange{Kind: KindCall, Transport: "ws", App: "1", User: "bob", Conn: "bob#2", Command: "openim/longpolling"})
+	late.End(Exchange{Kind: KindPush, Transport: "ws", App: "1", User: "bob", Conn: "bob#2", Command: "event"})
+	exs := rec.ForApp("1")
+	if len(exs) != 1 || exs[0].Seq != 1 || exs[0].Kind != KindPush || exs[0].Conn != "bob#2" || exs[0].Start.IsZero() {
+		t.Fatalf("after Reset only the exchange begun since is kept, with Seq 1: %+v", exs)
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if len(seen) != 1 || seen[0].Conn != "bob#2" {
+	if len(seen) != 2 || seen[0].Seq != 2 || seen[0].Conn != "alice" || string(seen[0].Request) != `{"MsgRandom":1}` {
 		t.Errorf("hook saw %+v", seen)
 	}
-	Annotate(context.Background(), "a", "b", "c") // no Meta: no-op, no panic
 }
 
 func TestMiddlewareLongHeldRequest(t *testing.T) {
 	t.Parallel()
-	rec := New()
+	rec := New(ForProtocol(tim))
 	release := make(chan struct{})
 	h := rec.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if CommandOf(r.URL.Path) == "openim/longpolling" {
+		if r.URL.Path == "/v4/openim/longpolling" {
 			_, _ = io.ReadAll(r.Body)
 			http.NewResponseController(w).Flush() // flushing through the capture writer works
 			<-release
@@ -230,7 +211,7 @@ func TestMiddlewareLongHeldRequest(t *testing.T) {
 		}
 		done <- err
 	}()
-	waitFor(t, func() bool { return rec.seqTaken() >= 1 })
+	waitFor(t, func() bool { return rec.SeqTaken() >= 1 })
 	resp, err := client.Post(srv.URL+"/v4/openim/sendmsg?identifier=alice&sdkappid=1", "text/plain", strings.NewReader(`{"MsgRandom":1}`))
 	if err != nil {
 		t.Fatal(err)
@@ -253,11 +234,6 @@ func TestMiddlewareLongHeldRequest(t *testing.T) {
 	}
 }
 
-func (r *Recorder) seqTaken() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.seq
-}
 
 func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
@@ -272,7 +248,7 @@ func waitFor(t *testing.T, cond func() bool) {
 
 func TestResetDropsInFlight(t *testing.T) {
 	t.Parallel()
-	rec := New()
+	rec := New(ForProtocol(tim))
 	started, release := make(chan struct{}), make(chan struct{})
 	h := rec.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		close(started)
@@ -294,7 +270,7 @@ func TestResetDropsInFlight(t *testing.T) {
 func TestNotesPushesAndConcurrency(t *testing.T) {
 	t.Parallel()
 	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	rec := New(WithClock(func() time.Time { return clock }))
+	rec := New(ForProtocol(tim), WithClock(func() time.Time { return clock }))
 	h := rec.Middleware(echo)
 	var wg sync.WaitGroup
 	for i := range 40 {
@@ -306,7 +282,7 @@ func TestNotesPushesAndConcurrency(t *testing.T) {
 			case 0:
 				rec.AddNote(app, "alice#1", "step")
 			case 1:
-				rec.AddPush(app, "bob", "bob#1", "socket/message", []byte(`{"type":"msg"}`))
+				rec.AddPush("socket.io", app, "bob", "bob#1", "socket/message", []byte(`{"type":"msg"}`))
 			default:
 				post(h, "/v4/openim/sendmsg?sdkappid="+app+"&identifier=carol", `{"MsgRandom":1}`)
 			}
@@ -326,7 +302,7 @@ func TestNotesPushesAndConcurrency(t *testing.T) {
 		t.Errorf("ForApp split: %d", n)
 	}
 	push := rec.Exchanges(func(e Exchange) bool { return e.Kind == KindPush })
-	if len(push) != 10 || string(push[0].Response) != `{"type":"msg"}` || push[0].Conn != "bob#1" {
+	if len(push) != 10 || string(push[0].Response) != `{"type":"msg"}` || push[0].Conn != "bob#1" || push[0].Transport != "socket.io" {
 		t.Errorf("pushes: %+v", push)
 	}
 	// Snapshots are copies.
@@ -338,7 +314,7 @@ func TestNotesPushesAndConcurrency(t *testing.T) {
 
 func TestMiddlewarePanicIsRecordedAndRethrown(t *testing.T) {
 	t.Parallel()
-	rec := New()
+	rec := New(ForProtocol(tim))
 	h := rec.Middleware(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("boom") }))
 	func() {
 		defer func() {

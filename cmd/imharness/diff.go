@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/imharness/imharness/mockserver/tim/transcript"
 	"github.com/imharness/imharness/recorder"
 )
 
@@ -60,7 +61,8 @@ func diff(cmd *cobra.Command, wantFile, gotFile string, f diffFlags) error {
 }
 
 func diffOptions(f diffFlags) ([]recorder.DiffOption, error) {
-	var opts []recorder.DiffOption
+	// Transcripts are read as Tencent IM's, the one protocol with recorded goldens so far.
+	opts := []recorder.DiffOption{recorder.WithProfile(transcript.Profile)}
 	switch f.order {
 	case "command":
 		// What the suites use (harness.GoldenOptions): calls an SDK issues at once may arrive in
@@ -74,7 +76,7 @@ func diffOptions(f diffFlags) ([]recorder.DiffOption, error) {
 		opts = append(opts, recorder.KeepIdlePolls())
 	}
 	if f.rules != "" {
-		rules, err := recorder.LoadRules(f.rules)
+		rules, err := recorder.LoadRules(f.rules, transcript.Profile)
 		if err != nil {
 			return nil, err
 		}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/imharness/imharness/mockserver/tim/transcript"
 	"github.com/imharness/imharness/recorder"
 )
 
@@ -79,7 +80,7 @@ func record(ctx context.Context, o recordOptions, stdout, stderr io.Writer) erro
 		ln.Close()
 		return err
 	}
-	rec := recorder.New()
+	rec := recorder.New(recorder.ForProtocol(transcript.Profile))
 	rec.OnExchange(live.add)
 	var popts []recorder.ProxyOption
 	if o.transport != nil {

@@ -9,6 +9,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/imharness/imharness/mockserver/tim/transcript"
 	"github.com/imharness/imharness/recorder"
 )
 
@@ -23,10 +24,11 @@ const ReferenceWebIM = "webim.js@1.7.3"
 // EnvDiffDir is where failed golden comparisons write their diff (default <repo>/out/diffs).
 const EnvDiffDir = "IMHARNESS_DIFF_DIR"
 
-// GoldenOptions is how suites compare traffic: volatile values renumbered (recorder.DefaultRules),
+// GoldenOptions is how suites compare traffic: read as Tencent IM's (transcript.Profile: volatile
+// values renumbered by its default rules),
 // idle long polls left out, order enforced per connection and command (calls the SDK issues at once
 // may arrive in any order).
-var GoldenOptions = []recorder.DiffOption{recorder.OrderPerCommand()}
+var GoldenOptions = []recorder.DiffOption{recorder.WithProfile(transcript.Profile), recorder.OrderPerCommand()}
 
 // ExpectGolden waits for the tenant's traffic to settle, then compares it with the case's golden
 // transcript (strict: a missing golden fails; IMHARNESS_UPDATE_GOLDEN=1 rewrites it). Call it at
