@@ -405,7 +405,7 @@ func (s *Server) adminReclaim(w http.ResponseWriter, r *http.Request, app *state
 	g := r.PathValue("groupId")
 	if err := app.ReclaimGroup(g); err != nil {
 		var se *state.Error
-		if errors.As(err, &se) && se.Code == state.CodeGroupNotFound {
+		if errors.As(err, &se) && se.Reason == state.GroupNotFound {
 			adminError(w, http.StatusNotFound, "%v", err)
 			return
 		}

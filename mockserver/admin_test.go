@@ -22,6 +22,7 @@ import (
 	"github.com/imharness/imharness/mockserver/fault"
 	"github.com/imharness/imharness/mockserver/scenario"
 	"github.com/imharness/imharness/mockserver/state"
+	"github.com/imharness/imharness/mockserver/tim"
 	"github.com/imharness/imharness/mockserver/usersig"
 )
 
@@ -549,7 +550,7 @@ func TestGroupScenarioAndReclaim(t *testing.T) {
 	if r := send(bob, "team"); code(r) != 0 {
 		t.Fatalf("bob's second send to team: %v", r)
 	}
-	if r := send(carol, "team"); code(r) != state.CodeGroupMuted {
+	if r := send(carol, "team"); code(r) != tim.CodeGroupMuted {
 		t.Fatalf("muted carol: %v", r)
 	}
 	if e, _ := f.srv.Faults(appID).Get("bob-filtered"); e.Seen != 2 || e.Hits != 1 {

@@ -16,7 +16,6 @@ import (
 	"os"
 	"path/filepath"
 	"time"
-
 )
 
 // Kinds of Exchange.

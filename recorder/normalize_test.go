@@ -245,7 +245,6 @@ rules:
 	}
 }
 
-
 func TestNormalizeNonJSONBodies(t *testing.T) {
 	t.Parallel()
 	e := x(1, "alice#1", "openim/sendmsg", "", "", "")

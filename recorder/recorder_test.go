@@ -69,7 +69,6 @@ func TestJSONLRoundTrip(t *testing.T) {
 	}
 }
 
-
 // echo answers with the SHA-256 and length of the body it read, as JSON.
 var echo = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 	b, err := io.ReadAll(r.Body)
@@ -233,7 +232,6 @@ func TestMiddlewareLongHeldRequest(t *testing.T) {
 		t.Errorf("poll: %.1f ms, %s", exs[0].DurationMS, exs[0].Response)
 	}
 }
-
 
 func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()

@@ -595,8 +595,8 @@ func (a Actions) do(app *state.App, msgs *messenger) (string, error) {
 			return "", err
 		}
 		for _, x := range res {
-			if x.RetCode != 0 {
-				return "", fmt.Errorf("message %d of %s was not recalled (%d)", x.Seq, r.Group, x.RetCode)
+			if x.Reason != "" {
+				return "", fmt.Errorf("message %d of %s was not recalled (%s)", x.Seq, r.Group, x.Reason)
 			}
 		}
 		return fmt.Sprintf("%d recalled", len(res)), nil

@@ -7,25 +7,6 @@ import (
 	"time"
 )
 
-// Error is a domain failure with the service's error code; adapters put Code on the wire.
-type Error struct {
-	Code int
-	Info string
-}
-
-func (e *Error) Error() string { return fmt.Sprintf("%s (%d)", e.Info, e.Code) }
-
-func errorf(code int, format string, a ...any) error {
-	return &Error{Code: code, Info: fmt.Sprintf(format, a...)}
-}
-
-// Codes used by the state itself (the Tencent numbering, which the other protocols map from).
-const (
-	CodeInvalidAccount = 20003 // unknown To_Account
-	CodeAuthFailed     = 20002 // a2/tinyid not a live session
-	CodeBadRequest     = 20001
-)
-
 // Options configures a tenant.
 type Options struct {
 	SDKAppID int64
@@ -249,7 +230,7 @@ func (a *App) Auth(tinyID, a2 string) (Session, error) {
 	defer a.mu.Unlock()
 	s := a.sessions[a2]
 	if s == nil || s.TinyID != tinyID || s.LoggedOut {
-		return Session{}, errorf(CodeAuthFailed, "a2/tinyid do not name a live session")
+		return Session{}, errorf(AuthFailed, "a2/tinyid do not name a live session")
 	}
 	return s.Session, nil
 }
@@ -291,7 +272,7 @@ func (a *App) Kick(userID, reason string) (int, error) {
 	defer a.mu.Unlock()
 	u := a.users[userID]
 	if u == nil {
-		return 0, errorf(CodeInvalidAccount, "no user %q", userID)
+		return 0, errorf(InvalidAccount, "no user %q", userID)
 	}
 	n := 0
 	for _, s := range a.sessions {
@@ -317,7 +298,7 @@ func (a *App) OpenLongPoll(a2 string) (string, error) {
 	defer a.mu.Unlock()
 	s := a.sessions[a2]
 	if s == nil || s.LoggedOut {
-		return "", errorf(CodeAuthFailed, "no live session")
+		return "", errorf(AuthFailed, "no live session")
 	}
 	s.LongPoll = fmt.Sprintf("%d-%s", s.Instance, a.ids.token(16))
 	// After a sync, not len(events): a message stored between the client's last getmsg and this

@@ -48,14 +48,14 @@ func (a *App) SendC2C(fromInstance int, m C2CMessage) (C2CMessage, error) {
 	defer a.mu.Unlock()
 	from := a.users[m.From]
 	if from == nil {
-		return m, errorf(CodeInvalidAccount, "no sender %q", m.From)
+		return m, errorf(InvalidAccount, "no sender %q", m.From)
 	}
 	to := a.users[m.To]
 	if to == nil {
-		return m, errorf(CodeInvalidAccount, "To_Account %q is not an account of app %d", m.To, a.id)
+		return m, errorf(InvalidAccount, "To_Account %q is not an account of app %d", m.To, a.id)
 	}
 	if len(m.Body) == 0 {
-		return m, errorf(CodeBadRequest, "MsgBody is empty")
+		return m, errorf(BadRequest, "MsgBody is empty")
 	}
 	if dup := a.resent(m); dup != nil {
 		return *dup, nil // a retry of a send whose answer the client lost: stored and delivered once
@@ -139,13 +139,13 @@ func (a *App) SyncC2C(userID, cookie string) (SyncPage, error) {
 	defer a.mu.Unlock()
 	u := a.users[userID]
 	if u == nil {
-		return SyncPage{}, errorf(CodeInvalidAccount, "no user %q", userID)
+		return SyncPage{}, errorf(InvalidAccount, "no user %q", userID)
 	}
 	start := u.synced
 	if cookie != "" {
 		n, err := strconv.Atoi(strings.TrimPrefix(cookie, "c"))
 		if err != nil || !strings.HasPrefix(cookie, "c") || n < 0 || n > u.mailboxEnd() {
-			return SyncPage{}, errorf(CodeBadRequest, "Cookie %q is not a sync cursor of this server", cookie)
+			return SyncPage{}, errorf(BadRequest, "Cookie %q is not a sync cursor of this server", cookie)
 		}
 		start = n
 	}
@@ -221,7 +221,7 @@ func (a *App) RoamC2C(userID, peer string, max int, key string) (RoamPage, error
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.users[userID] == nil {
-		return RoamPage{}, errorf(CodeInvalidAccount, "no user %q", userID)
+		return RoamPage{}, errorf(InvalidAccount, "no user %q", userID)
 	}
 	if max <= 0 || max > 100 {
 		max = 20
@@ -240,7 +240,7 @@ func (a *App) RoamC2C(userID, peer string, max int, key string) (RoamPage, error
 			return RoamPage{Complete: true}, nil // the cursor's message was evicted: nothing older is kept
 		}
 		if end < 0 {
-			return RoamPage{}, errorf(CodeBadRequest, "MsgKey %q does not name a message of this conversation", key)
+			return RoamPage{}, errorf(BadRequest, "MsgKey %q does not name a message of this conversation", key)
 		}
 	}
 	start := end - max
@@ -266,7 +266,7 @@ func (a *App) MarkC2CRead(userID, peer string, t int64, receipt bool) error {
 	defer a.mu.Unlock()
 	u := a.users[userID]
 	if u == nil {
-		return errorf(CodeInvalidAccount, "no user %q", userID)
+		return errorf(InvalidAccount, "no user %q", userID)
 	}
 	if t > u.readTime[peer] {
 		u.readTime[peer] = t

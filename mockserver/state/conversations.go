@@ -29,7 +29,7 @@ func (a *App) Conversations(userID string) ([]Conversation, error) {
 	defer a.mu.Unlock()
 	u := a.users[userID]
 	if u == nil {
-		return nil, errorf(CodeInvalidAccount, "no user %q", userID)
+		return nil, errorf(InvalidAccount, "no user %q", userID)
 	}
 	unread := map[string]int{}
 	for _, x := range a.unread(u, -1) {
@@ -67,7 +67,7 @@ func (a *App) DeleteConversation(userID string, t ConvType, peer string) error {
 	defer a.mu.Unlock()
 	u := a.users[userID]
 	if u == nil {
-		return errorf(CodeInvalidAccount, "no user %q", userID)
+		return errorf(InvalidAccount, "no user %q", userID)
 	}
 	key := peer
 	if t == ConvGroup {

@@ -80,7 +80,7 @@ func (a *App) PushRaw(userID string, raw RawEvent) error {
 	defer a.mu.Unlock()
 	u := a.users[userID]
 	if u == nil {
-		return errorf(CodeInvalidAccount, "no user %q", userID)
+		return errorf(InvalidAccount, "no user %q", userID)
 	}
 	a.push(u, Event{Kind: EvRaw, Raw: &raw})
 	return nil
@@ -103,7 +103,7 @@ func (a *App) Poll(a2, longPollID string, after uint64, max int) (PollResult, <-
 	defer a.mu.Unlock()
 	s := a.sessions[a2]
 	if s == nil {
-		return PollResult{}, nil, errorf(CodeAuthFailed, "no live session")
+		return PollResult{}, nil, errorf(AuthFailed, "no live session")
 	}
 	u := a.users[s.User]
 	if a.closed {

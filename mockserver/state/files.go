@@ -47,7 +47,7 @@ func (a *App) PutSlice(k UploadKey, size, offset int, data []byte, md5hex string
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if size <= 0 || size > maxUploadBytes {
-		return SliceResult{}, errorf(CodeBadRequest, "File_Size %d: want 1 to %d bytes", size, maxUploadBytes)
+		return SliceResult{}, errorf(BadRequest, "File_Size %d: want 1 to %d bytes", size, maxUploadBytes)
 	}
 	if a.files.partial == nil {
 		a.files.partial, a.files.done = map[string]*upload{}, map[string][]byte{}
@@ -59,16 +59,16 @@ func (a *App) PutSlice(k UploadKey, size, offset int, data []byte, md5hex string
 		a.files.partial[key] = up
 	}
 	if lim := a.limits.MaxUploadBytes; lim > 0 && a.files.pending+len(data) > lim {
-		return SliceResult{}, errorf(CodeBadRequest, "uploads in progress would hold %d bytes, past the tenant's upload limit of %d", a.files.pending+len(data), lim)
+		return SliceResult{}, errorf(BadRequest, "uploads in progress would hold %d bytes, past the tenant's upload limit of %d", a.files.pending+len(data), lim)
 	}
 	if up.size != size {
-		return SliceResult{}, errorf(CodeBadRequest, "File_Size %d differs from the upload's first slice (%d)", size, up.size)
+		return SliceResult{}, errorf(BadRequest, "File_Size %d differs from the upload's first slice (%d)", size, up.size)
 	}
 	if offset != len(up.data) {
-		return SliceResult{}, errorf(CodeBadRequest, "Slice_Offset %d: the next slice starts at %d", offset, len(up.data))
+		return SliceResult{}, errorf(BadRequest, "Slice_Offset %d: the next slice starts at %d", offset, len(up.data))
 	}
 	if len(up.data)+len(data) > size {
-		return SliceResult{}, errorf(CodeBadRequest, "slice ends at %d, past File_Size %d", len(up.data)+len(data), size)
+		return SliceResult{}, errorf(BadRequest, "slice ends at %d, past File_Size %d", len(up.data)+len(data), size)
 	}
 	up.data = append(up.data, data...)
 	a.files.pending += len(data)
@@ -80,7 +80,7 @@ func (a *App) PutSlice(k UploadKey, size, offset int, data []byte, md5hex string
 	sum := md5.Sum(up.data)
 	got := hex.EncodeToString(sum[:])
 	if md5hex != "" && md5hex != got {
-		return SliceResult{}, errorf(CodeBadRequest, "File_Str_Md5 %s does not match the uploaded bytes (%s)", md5hex, got)
+		return SliceResult{}, errorf(BadRequest, "File_Str_Md5 %s does not match the uploaded bytes (%s)", md5hex, got)
 	}
 	if _, ok := a.files.done[got]; !ok {
 		a.files.order = append(a.files.order, got)

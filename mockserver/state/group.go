@@ -118,25 +118,6 @@ type KV struct {
 	Key, Value string
 }
 
-// Group error codes (the Tencent numbering; the table above says when each is used).
-const (
-	CodeGroupBadParam      = 10004
-	CodeGroupNoPermission  = 10007
-	CodeGroupOwnerCantQuit = 10009
-	CodeGroupNotFound      = 10010
-	CodeGroupAlreadyMember = 10013
-	CodeGroupFull          = 10014
-	CodeGroupIDInvalid     = 10015
-	CodeGroupMuted         = 10017
-	CodeGroupNoAccount     = 10019
-	CodeGroupIDTaken       = 10021
-	CodeGroupHandled       = 10024
-	CodeGroupIDTakenByYou  = 10025
-	CodeRecallNotFound     = 10030
-	CodeRecallTooLate      = 10031
-	CodeRecallNotSupported = 10033
-)
-
 // DefaultAdminID is the app administrator's identifier unless SetAdmin changes it.
 const DefaultAdminID = "administrator"
 
@@ -301,11 +282,11 @@ func (a *App) isRoot(u string) bool { return u != "" && u == a.adminID() }
 // findGroup looks a group up for an operation. Lock held.
 func (a *App) findGroup(id string) (*group, error) {
 	if id == "" {
-		return nil, errorf(CodeGroupBadParam, "GroupId is missing")
+		return nil, errorf(GroupBadParam, "GroupId is missing")
 	}
 	g := a.groups[id]
 	if g == nil {
-		return nil, errorf(CodeGroupNotFound, "group %q does not exist or was dismissed", id)
+		return nil, errorf(GroupNotFound, "group %q does not exist or was dismissed", id)
 	}
 	return g, nil
 }
@@ -340,7 +321,7 @@ const (
 // needMember refuses outsiders (root passes). Lock held.
 func (a *App) needMember(g *group, op string) error {
 	if a.rank(g, op) == rankNone {
-		return errorf(CodeGroupNoPermission, "%q is not a member of group %q", op, g.info.ID)
+		return errorf(GroupNoPermission, "%q is not a member of group %q", op, g.info.ID)
 	}
 	return nil
 }
@@ -369,24 +350,24 @@ func (a *App) CreateGroup(op string, s GroupSpec) (GroupInfo, error) {
 
 func checkLen(field, v string, max int) error {
 	if len(v) > max {
-		return errorf(CodeGroupBadParam, "%s is %d bytes, more than %d", field, len(v), max)
+		return errorf(GroupBadParam, "%s is %d bytes, more than %d", field, len(v), max)
 	}
 	if !utf8.ValidString(v) {
-		return errorf(CodeGroupBadParam, "%s is not valid UTF-8", field)
+		return errorf(GroupBadParam, "%s is not valid UTF-8", field)
 	}
 	return nil
 }
 
 func validGroupID(id string) error {
 	if len(id) > maxGroupIDBytes {
-		return errorf(CodeGroupIDInvalid, "GroupId %q is longer than %d bytes", id, maxGroupIDBytes)
+		return errorf(GroupIDInvalid, "GroupId %q is longer than %d bytes", id, maxGroupIDBytes)
 	}
 	if strings.HasPrefix(id, generatedGroupIDPrefix) {
-		return errorf(CodeGroupIDInvalid, "GroupId %q: custom ids may not start with %s", id, generatedGroupIDPrefix)
+		return errorf(GroupIDInvalid, "GroupId %q: custom ids may not start with %s", id, generatedGroupIDPrefix)
 	}
 	for i := 0; i < len(id); i++ {
 		if id[i] < 0x20 || id[i] > 0x7e {
-			return errorf(CodeGroupIDInvalid, "GroupId %q: only printable ASCII is allowed", id)
+			return errorf(GroupIDInvalid, "GroupId %q: only printable ASCII is allowed", id)
 		}
 	}
 	return nil
@@ -417,7 +398,7 @@ func defaultMaxMembers(t GroupType) int {
 func validKVs(field string, kvs []KV) error {
 	for i, kv := range kvs {
 		if kv.Key == "" {
-			return errorf(CodeGroupBadParam, "%s[%d].Key is missing", field, i)
+			return errorf(GroupBadParam, "%s[%d].Key is missing", field, i)
 		}
 	}
 	return nil
@@ -426,10 +407,10 @@ func validKVs(field string, kvs []KV) error {
 func (a *App) createGroup(op string, s GroupSpec) (*group, error) {
 	root := a.isRoot(op)
 	if !s.Type.valid() {
-		return nil, errorf(CodeGroupBadParam, "Type %q is not Private, Public, ChatRoom or AVChatRoom", s.Type)
+		return nil, errorf(GroupBadParam, "Type %q is not Private, Public, ChatRoom or AVChatRoom", s.Type)
 	}
 	if strings.TrimSpace(s.Name) == "" {
-		return nil, errorf(CodeGroupBadParam, "Name is missing")
+		return nil, errorf(GroupBadParam, "Name is missing")
 	}
 	for _, c := range []struct {
 		f, v string
@@ -444,50 +425,50 @@ func (a *App) createGroup(op string, s GroupSpec) (*group, error) {
 		return nil, err
 	}
 	if s.MaxMemberNum < 0 {
-		return nil, errorf(CodeGroupBadParam, "MaxMemberNum %d is negative", s.MaxMemberNum)
+		return nil, errorf(GroupBadParam, "MaxMemberNum %d is negative", s.MaxMemberNum)
 	}
 	owner := s.Owner
 	switch {
 	case owner == "" && !root:
 		owner = op
 	case owner != "" && owner != op && !root:
-		return nil, errorf(CodeGroupNoPermission, "only the app administrator may create a group owned by %q", owner)
+		return nil, errorf(GroupNoPermission, "only the app administrator may create a group owned by %q", owner)
 	}
 	if owner != "" && a.users[owner] == nil {
-		return nil, errorf(CodeGroupNoAccount, "owner %q is not an account of app %d", owner, a.id)
+		return nil, errorf(GroupNoAccount, "owner %q is not an account of app %d", owner, a.id)
 	}
 	if owner != "" && a.isRoot(owner) {
-		return nil, errorf(CodeGroupBadParam, "the app administrator cannot own a group")
+		return nil, errorf(GroupBadParam, "the app administrator cannot own a group")
 	}
 	join := s.ApplyJoinOption
 	switch {
 	case join == "":
 		join = defaultJoinOption(s.Type)
 	case !join.valid():
-		return nil, errorf(CodeGroupBadParam, "ApplyJoinOption %q is not FreeAccess, NeedPermission or DisableApply", join)
+		return nil, errorf(GroupBadParam, "ApplyJoinOption %q is not FreeAccess, NeedPermission or DisableApply", join)
 	case s.Type != GroupPublic && join != defaultJoinOption(s.Type):
-		return nil, errorf(CodeGroupBadParam, "ApplyJoinOption can only be set for Public groups")
+		return nil, errorf(GroupBadParam, "ApplyJoinOption can only be set for Public groups")
 	}
 	if s.Type == GroupAVChatRoom && len(s.Members) > 0 {
-		return nil, errorf(CodeGroupBadParam, "an AVChatRoom is created without MemberList: members join it")
+		return nil, errorf(GroupBadParam, "an AVChatRoom is created without MemberList: members join it")
 	}
 	seen := map[string]bool{owner: true}
 	var initial []MemberSpec
 	for i, ms := range s.Members {
 		if ms.User == "" {
-			return nil, errorf(CodeGroupBadParam, "MemberList[%d].Member_Account is missing", i)
+			return nil, errorf(GroupBadParam, "MemberList[%d].Member_Account is missing", i)
 		}
 		if a.users[ms.User] == nil {
-			return nil, errorf(CodeGroupNoAccount, "MemberList[%d]: %q is not an account of app %d", i, ms.User, a.id)
+			return nil, errorf(GroupNoAccount, "MemberList[%d]: %q is not an account of app %d", i, ms.User, a.id)
 		}
 		switch ms.Role {
 		case "", RoleMember:
 		case RoleAdmin:
 			if s.Type != GroupPublic && s.Type != GroupChatRoom {
-				return nil, errorf(CodeGroupBadParam, "MemberList[%d]: %s groups have no admins", i, s.Type)
+				return nil, errorf(GroupBadParam, "MemberList[%d]: %s groups have no admins", i, s.Type)
 			}
 		default:
-			return nil, errorf(CodeGroupBadParam, "MemberList[%d].Role %q is not Admin or Member", i, ms.Role)
+			return nil, errorf(GroupBadParam, "MemberList[%d].Role %q is not Admin or Member", i, ms.Role)
 		}
 		if err := validKVs("AppMemberDefinedData", ms.AppMemberDefinedData); err != nil {
 			return nil, err
@@ -507,7 +488,7 @@ func (a *App) createGroup(op string, s GroupSpec) (*group, error) {
 		count++
 	}
 	if max > 0 && count > max {
-		return nil, errorf(CodeGroupFull, "%d members exceed MaxMemberNum %d", count, max)
+		return nil, errorf(GroupFull, "%d members exceed MaxMemberNum %d", count, max)
 	}
 	id := s.ID
 	if id != "" {
@@ -516,9 +497,9 @@ func (a *App) createGroup(op string, s GroupSpec) (*group, error) {
 		}
 		if old := a.groups[id]; old != nil {
 			if old.info.Owner != "" && old.info.Owner == op {
-				return nil, errorf(CodeGroupIDTakenByYou, "group %q already exists and you own it", id)
+				return nil, errorf(GroupIDTakenByYou, "group %q already exists and you own it", id)
 			}
-			return nil, errorf(CodeGroupIDTaken, "group id %q is taken", id)
+			return nil, errorf(GroupIDTaken, "group id %q is taken", id)
 		}
 	} else {
 		id = a.newGroupID(s.Type)
@@ -606,7 +587,7 @@ func (a *App) Group(viewer, id string) (GroupInfo, *Member, error) {
 		return GroupInfo{}, nil, err
 	}
 	if g.info.Type == GroupPrivate && a.rank(g, viewer) == rankNone {
-		return GroupInfo{}, nil, errorf(CodeGroupNoPermission, "group %q is Private and %q is not a member", id, viewer)
+		return GroupInfo{}, nil, errorf(GroupNoPermission, "group %q is Private and %q is not a member", id, viewer)
 	}
 	var self *Member
 	if m := g.members[viewer]; m != nil {

@@ -31,7 +31,7 @@ func (a *App) ApplyJoin(userID, groupID, message, userDefinedField string) (join
 		return false, err
 	}
 	if a.users[userID] == nil || a.isRoot(userID) {
-		return false, errorf(CodeGroupNoAccount, "%q cannot join groups", userID)
+		return false, errorf(GroupNoAccount, "%q cannot join groups", userID)
 	}
 	opt := g.info.ApplyJoinOption
 	if g.info.Type == GroupAVChatRoom {
@@ -41,11 +41,11 @@ func (a *App) ApplyJoin(userID, groupID, message, userDefinedField string) (join
 	case g.members[userID] != nil && g.info.Type == GroupAVChatRoom:
 		return true, nil // joining an AVChatRoom again is how the SDK (re)enters it
 	case g.members[userID] != nil:
-		return false, errorf(CodeGroupAlreadyMember, "%q is already a member of group %q", userID, groupID)
+		return false, errorf(GroupAlreadyMember, "%q is already a member of group %q", userID, groupID)
 	case g.info.Type == GroupPrivate:
-		return false, errorf(CodeGroupNoPermission, "Private groups are joined by invitation only")
+		return false, errorf(GroupNoPermission, "Private groups are joined by invitation only")
 	case opt == JoinDisableApply:
-		return false, errorf(CodeGroupNoPermission, "group %q does not accept applications", groupID)
+		return false, errorf(GroupNoPermission, "group %q does not accept applications", groupID)
 	case opt == JoinFreeAccess:
 		if err := a.roomFor(g, 1); err != nil {
 			return false, err
@@ -77,7 +77,7 @@ func (a *App) handlers(g *group) []string {
 
 func (a *App) roomFor(g *group, n int) error {
 	if max := g.info.MaxMemberNum; max > 0 && len(g.members)+n > max {
-		return errorf(CodeGroupFull, "group %q is full (%d members)", g.info.ID, max)
+		return errorf(GroupFull, "group %q is full (%d members)", g.info.ID, max)
 	}
 	return nil
 }
@@ -93,10 +93,10 @@ func (a *App) HandleApplication(op, groupID, applicant string, approve bool, rem
 		return err
 	}
 	if applicant == "" {
-		return errorf(CodeGroupBadParam, "Applicant_Account is missing")
+		return errorf(GroupBadParam, "Applicant_Account is missing")
 	}
 	if a.rank(g, op) < rankAdmin {
-		return errorf(CodeGroupNoPermission, "only the owner and admins of group %q handle applications", groupID)
+		return errorf(GroupNoPermission, "only the owner and admins of group %q handle applications", groupID)
 	}
 	var app *application
 	for _, x := range g.apps {
@@ -106,14 +106,14 @@ func (a *App) HandleApplication(op, groupID, applicant string, approve bool, rem
 	}
 	switch {
 	case app == nil:
-		return errorf(CodeGroupBadParam, "no application of %q to group %q with that Authentication and MsgKey", applicant, groupID)
+		return errorf(GroupBadParam, "no application of %q to group %q with that Authentication and MsgKey", applicant, groupID)
 	case app.Handled:
-		return errorf(CodeGroupHandled, "the application of %q was already handled by %q", applicant, app.Handler)
+		return errorf(GroupHandled, "the application of %q was already handled by %q", applicant, app.Handler)
 	}
 	if approve {
 		if g.members[applicant] != nil {
 			a.handled(app, op, true)
-			return errorf(CodeGroupAlreadyMember, "%q is already a member of group %q", applicant, groupID)
+			return errorf(GroupAlreadyMember, "%q is already a member of group %q", applicant, groupID)
 		}
 		if err := a.roomFor(g, 1); err != nil {
 			return err

@@ -28,18 +28,18 @@ func (a *App) AddMembers(op, groupID string, users []string, silent bool) ([]Add
 		return nil, err
 	}
 	if len(users) == 0 || len(users) > maxMembersPerCall {
-		return nil, errorf(CodeGroupBadParam, "MemberList must name 1 to %d accounts, got %d", maxMembersPerCall, len(users))
+		return nil, errorf(GroupBadParam, "MemberList must name 1 to %d accounts, got %d", maxMembersPerCall, len(users))
 	}
 	switch g.info.Type {
 	case GroupAVChatRoom:
-		return nil, errorf(CodeGroupNoPermission, "nobody can invite into an AVChatRoom")
+		return nil, errorf(GroupNoPermission, "nobody can invite into an AVChatRoom")
 	case GroupPrivate:
 		if err := a.needMember(g, op); err != nil {
 			return nil, err
 		}
 	default:
 		if !a.isRoot(op) {
-			return nil, errorf(CodeGroupNoPermission, "only the app administrator may invite into a %s group", g.info.Type)
+			return nil, errorf(GroupNoPermission, "only the app administrator may invite into a %s group", g.info.Type)
 		}
 	}
 	silent = silent && a.isRoot(op)
@@ -60,7 +60,7 @@ func (a *App) AddMembers(op, groupID string, users []string, silent bool) ([]Add
 		out = append(out, r)
 	}
 	if max := g.info.MaxMemberNum; max > 0 && len(g.members)+len(added) > max {
-		return nil, errorf(CodeGroupFull, "group %q has %d of %d members; %d more do not fit", groupID, len(g.members), max, len(added))
+		return nil, errorf(GroupFull, "group %q has %d of %d members; %d more do not fit", groupID, len(g.members), max, len(added))
 	}
 	now := a.clock.Now().Unix()
 	for _, u := range added {
@@ -94,17 +94,17 @@ func (a *App) RemoveMembers(op, groupID string, users []string, reason string, s
 		return err
 	}
 	if len(users) == 0 || len(users) > maxMembersPerCall {
-		return errorf(CodeGroupBadParam, "MemberToDel_Account must name 1 to %d accounts, got %d", maxMembersPerCall, len(users))
+		return errorf(GroupBadParam, "MemberToDel_Account must name 1 to %d accounts, got %d", maxMembersPerCall, len(users))
 	}
 	need := rankAdmin
 	switch g.info.Type {
 	case GroupAVChatRoom:
-		return errorf(CodeGroupNoPermission, "members cannot be kicked from an AVChatRoom")
+		return errorf(GroupNoPermission, "members cannot be kicked from an AVChatRoom")
 	case GroupPrivate:
 		need = rankOwner
 	}
 	if r := a.rank(g, op); r < need {
-		return errorf(CodeGroupNoPermission, "%q may not kick members of %s group %q", op, g.info.Type, groupID)
+		return errorf(GroupNoPermission, "%q may not kick members of %s group %q", op, g.info.Type, groupID)
 	}
 	var kicked []string
 	seen := map[string]bool{}
@@ -112,15 +112,15 @@ func (a *App) RemoveMembers(op, groupID string, users []string, reason string, s
 		m := g.members[u]
 		switch {
 		case u == "":
-			return errorf(CodeGroupBadParam, "MemberToDel_Account has an empty account")
+			return errorf(GroupBadParam, "MemberToDel_Account has an empty account")
 		case u == op:
-			return errorf(CodeGroupBadParam, "%q cannot kick themselves: quit the group instead", op)
+			return errorf(GroupBadParam, "%q cannot kick themselves: quit the group instead", op)
 		case m == nil || seen[u]:
 			continue // not a member: nothing to do
 		case m.Role == RoleOwner:
-			return errorf(CodeGroupNoPermission, "the owner %q cannot be kicked", u)
+			return errorf(GroupNoPermission, "the owner %q cannot be kicked", u)
 		case a.rank(g, u) >= a.rank(g, op):
-			return errorf(CodeGroupNoPermission, "%q may not kick %s %q", op, m.Role, u)
+			return errorf(GroupNoPermission, "%q may not kick %s %q", op, m.Role, u)
 		}
 		seen[u] = true
 		kicked = append(kicked, u)
@@ -146,10 +146,10 @@ func (a *App) QuitGroup(userID, groupID string) error {
 	}
 	m := g.members[userID]
 	if m == nil {
-		return errorf(CodeGroupNoPermission, "%q is not a member of group %q", userID, groupID)
+		return errorf(GroupNoPermission, "%q is not a member of group %q", userID, groupID)
 	}
 	if m.Role == RoleOwner && g.info.Type != GroupPrivate {
-		return errorf(CodeGroupOwnerCantQuit, "the owner cannot quit %s group %q: transfer or dismiss it", g.info.Type, groupID)
+		return errorf(GroupOwnerCantQuit, "the owner cannot quit %s group %q: transfer or dismiss it", g.info.Type, groupID)
 	}
 	g.removeMember(userID)
 	if m.Role == RoleOwner {
@@ -173,10 +173,10 @@ func (a *App) DestroyGroup(op, groupID string) error {
 		return err
 	}
 	if g.info.Type == GroupPrivate && !a.isRoot(op) {
-		return errorf(CodeGroupNoPermission, "a Private group can only be dismissed by the app administrator")
+		return errorf(GroupNoPermission, "a Private group can only be dismissed by the app administrator")
 	}
 	if a.rank(g, op) < rankOwner {
-		return errorf(CodeGroupNoPermission, "only the owner may dismiss group %q", groupID)
+		return errorf(GroupNoPermission, "only the owner may dismiss group %q", groupID)
 	}
 	a.notify(g, GroupNotice{Type: NoticeDismissed, Operator: op}, g.memberIDs())
 	delete(a.groups, groupID)
@@ -207,20 +207,20 @@ func (a *App) ChangeOwner(op, groupID, newOwner string) error {
 		return err
 	}
 	if newOwner == "" {
-		return errorf(CodeGroupBadParam, "NewOwner_Account is missing")
+		return errorf(GroupBadParam, "NewOwner_Account is missing")
 	}
 	if g.info.Type == GroupAVChatRoom {
-		return errorf(CodeGroupNoPermission, "an AVChatRoom's owner cannot be changed")
+		return errorf(GroupNoPermission, "an AVChatRoom's owner cannot be changed")
 	}
 	if a.rank(g, op) < rankOwner {
-		return errorf(CodeGroupNoPermission, "only the owner may hand group %q over", groupID)
+		return errorf(GroupNoPermission, "only the owner may hand group %q over", groupID)
 	}
 	nm := g.members[newOwner]
 	switch {
 	case nm == nil:
-		return errorf(CodeGroupBadParam, "NewOwner_Account %q is not a member of group %q", newOwner, groupID)
+		return errorf(GroupBadParam, "NewOwner_Account %q is not a member of group %q", newOwner, groupID)
 	case nm.Role == RoleOwner:
-		return errorf(CodeGroupBadParam, "%q already owns group %q", newOwner, groupID)
+		return errorf(GroupBadParam, "%q already owns group %q", newOwner, groupID)
 	}
 	if old := g.members[g.info.Owner]; old != nil {
 		old.Role = RoleMember
@@ -252,7 +252,7 @@ func (a *App) ModifyGroup(op, groupID string, ch GroupChange) (GroupInfo, error)
 		need = rankMember
 	}
 	if a.rank(g, op) < need {
-		return GroupInfo{}, errorf(CodeGroupNoPermission, "%q may not modify %s group %q", op, g.info.Type, groupID)
+		return GroupInfo{}, errorf(GroupNoPermission, "%q may not modify %s group %q", op, g.info.Type, groupID)
 	}
 	if err := a.checkChange(g, ch); err != nil {
 		return GroupInfo{}, err
@@ -301,10 +301,10 @@ func (a *App) ModifyGroup(op, groupID string, ch GroupChange) (GroupInfo, error)
 
 func (a *App) checkChange(g *group, ch GroupChange) error {
 	if ch.Owner != nil {
-		return errorf(CodeGroupBadParam, "the owner is changed with change_group_owner")
+		return errorf(GroupBadParam, "the owner is changed with change_group_owner")
 	}
 	if ch.Name != nil && *ch.Name == "" {
-		return errorf(CodeGroupBadParam, "Name cannot be empty")
+		return errorf(GroupBadParam, "Name cannot be empty")
 	}
 	for _, c := range []struct {
 		f string
@@ -320,19 +320,19 @@ func (a *App) checkChange(g *group, ch GroupChange) error {
 	}
 	if v := ch.ApplyJoinOption; v != nil {
 		if !v.valid() {
-			return errorf(CodeGroupBadParam, "ApplyJoinOption %q is not FreeAccess, NeedPermission or DisableApply", *v)
+			return errorf(GroupBadParam, "ApplyJoinOption %q is not FreeAccess, NeedPermission or DisableApply", *v)
 		}
 		if g.info.Type != GroupPublic && *v != g.info.ApplyJoinOption {
-			return errorf(CodeGroupBadParam, "ApplyJoinOption can only be changed for Public groups")
+			return errorf(GroupBadParam, "ApplyJoinOption can only be changed for Public groups")
 		}
 	}
 	if ch.ShutUpAll != nil && g.info.Type == GroupPrivate {
-		return errorf(CodeGroupNoPermission, "Private groups cannot be muted")
+		return errorf(GroupNoPermission, "Private groups cannot be muted")
 	}
 	if v := ch.MaxMemberNum; v != nil {
 		lim := defaultMaxMembers(g.info.Type)
 		if *v <= 0 || (lim > 0 && *v > lim) || *v < len(g.members) {
-			return errorf(CodeGroupBadParam, "MaxMemberNum %d: want %d..%d", *v, len(g.members), lim)
+			return errorf(GroupBadParam, "MaxMemberNum %d: want %d..%d", *v, len(g.members), lim)
 		}
 	}
 	return validKVs("AppDefinedData", ch.AppDefinedData)
@@ -362,14 +362,14 @@ func (a *App) ModifyMember(op, groupID, target string, ch MemberChange) (Member,
 		return Member{}, err
 	}
 	if target == "" {
-		return Member{}, errorf(CodeGroupBadParam, "Member_Account is missing")
+		return Member{}, errorf(GroupBadParam, "Member_Account is missing")
 	}
 	if err := a.needMember(g, op); err != nil {
 		return Member{}, err
 	}
 	m := g.members[target]
 	if m == nil {
-		return Member{}, errorf(CodeGroupBadParam, "%q is not a member of group %q", target, groupID)
+		return Member{}, errorf(GroupBadParam, "%q is not a member of group %q", target, groupID)
 	}
 	self := op == target
 	// Everyone may edit themselves; above that, only someone of a higher rank.
@@ -377,23 +377,23 @@ func (a *App) ModifyMember(op, groupID, target string, ch MemberChange) (Member,
 	if r := ch.Role; r != nil {
 		switch {
 		case *r != RoleAdmin && *r != RoleMember:
-			return Member{}, errorf(CodeGroupBadParam, "Role %q is not Admin or Member", *r)
+			return Member{}, errorf(GroupBadParam, "Role %q is not Admin or Member", *r)
 		case g.info.Type != GroupPublic && g.info.Type != GroupChatRoom:
-			return Member{}, errorf(CodeGroupNoPermission, "%s groups have no admins", g.info.Type)
+			return Member{}, errorf(GroupNoPermission, "%s groups have no admins", g.info.Type)
 		case a.rank(g, op) < rankOwner:
-			return Member{}, errorf(CodeGroupNoPermission, "only the owner may set roles in group %q", groupID)
+			return Member{}, errorf(GroupNoPermission, "only the owner may set roles in group %q", groupID)
 		case self:
-			return Member{}, errorf(CodeGroupNoPermission, "%q cannot change their own role", op)
+			return Member{}, errorf(GroupNoPermission, "%q cannot change their own role", op)
 		case m.Role == RoleOwner:
-			return Member{}, errorf(CodeGroupNoPermission, "the owner's role is changed with change_group_owner")
+			return Member{}, errorf(GroupNoPermission, "the owner's role is changed with change_group_owner")
 		}
 	}
 	if f := ch.MsgFlag; f != nil {
 		if !f.valid() {
-			return Member{}, errorf(CodeGroupBadParam, "MsgFlag %q is not AcceptAndNotify, AcceptNotNotify or Discard", *f)
+			return Member{}, errorf(GroupBadParam, "MsgFlag %q is not AcceptAndNotify, AcceptNotNotify or Discard", *f)
 		}
 		if !self && !a.isRoot(op) {
-			return Member{}, errorf(CodeGroupNoPermission, "only %q may set their own MsgFlag", target)
+			return Member{}, errorf(GroupNoPermission, "only %q may set their own MsgFlag", target)
 		}
 	}
 	if ch.NameCard != nil || len(ch.AppMemberDefinedData) > 0 {
@@ -406,7 +406,7 @@ func (a *App) ModifyMember(op, groupID, target string, ch MemberChange) (Member,
 			return Member{}, err
 		}
 		if !overTarget {
-			return Member{}, errorf(CodeGroupNoPermission, "%q may not edit %s %q", op, m.Role, target)
+			return Member{}, errorf(GroupNoPermission, "%q may not edit %s %q", op, m.Role, target)
 		}
 	}
 	if s := ch.ShutUpSeconds; s != nil {
@@ -442,15 +442,15 @@ func (a *App) ModifyMember(op, groupID, target string, ch MemberChange) (Member,
 func (a *App) canMute(g *group, op, target string, seconds int64) error {
 	switch {
 	case seconds < 0 || seconds > maxMuteSeconds:
-		return errorf(CodeGroupBadParam, "ShutUpTime %d is out of range 0..%d", seconds, int64(maxMuteSeconds))
+		return errorf(GroupBadParam, "ShutUpTime %d is out of range 0..%d", seconds, int64(maxMuteSeconds))
 	case g.info.Type == GroupPrivate:
-		return errorf(CodeGroupNoPermission, "members of a Private group cannot be muted")
+		return errorf(GroupNoPermission, "members of a Private group cannot be muted")
 	case g.members[target] == nil:
-		return errorf(CodeGroupBadParam, "%q is not a member of group %q", target, g.info.ID)
+		return errorf(GroupBadParam, "%q is not a member of group %q", target, g.info.ID)
 	case op == target:
-		return errorf(CodeGroupNoPermission, "%q cannot mute themselves", op)
+		return errorf(GroupNoPermission, "%q cannot mute themselves", op)
 	case a.rank(g, op) < rankAdmin || a.rank(g, op) <= a.rank(g, target):
-		return errorf(CodeGroupNoPermission, "%q may not mute %s %q", op, g.members[target].Role, target)
+		return errorf(GroupNoPermission, "%q may not mute %s %q", op, g.members[target].Role, target)
 	}
 	return nil
 }
@@ -479,7 +479,7 @@ func (a *App) MuteMembers(op, groupID string, users []string, seconds int64) err
 		return err
 	}
 	if len(users) == 0 || len(users) > maxMembersPerCall {
-		return errorf(CodeGroupBadParam, "Members_Account must name 1 to %d accounts, got %d", maxMembersPerCall, len(users))
+		return errorf(GroupBadParam, "Members_Account must name 1 to %d accounts, got %d", maxMembersPerCall, len(users))
 	}
 	var list []string
 	seen := map[string]bool{}

@@ -14,22 +14,22 @@ func (a *App) SendGroupMessage(op string, m GroupMessage) (GroupMessage, error) 
 		m.From = op
 	}
 	if m.From != op && !a.isRoot(op) {
-		return GroupMessage{}, errorf(CodeGroupNoPermission, "%q may not send as %q", op, m.From)
+		return GroupMessage{}, errorf(GroupNoPermission, "%q may not send as %q", op, m.From)
 	}
 	fm := g.members[m.From]
 	if fm == nil && !a.isRoot(m.From) {
-		return GroupMessage{}, errorf(CodeGroupNoPermission, "%q is not a member of group %q", m.From, g.info.ID)
+		return GroupMessage{}, errorf(GroupNoPermission, "%q is not a member of group %q", m.From, g.info.ID)
 	}
 	if len(m.Body) == 0 {
-		return GroupMessage{}, errorf(CodeGroupBadParam, "MsgBody is empty")
+		return GroupMessage{}, errorf(GroupBadParam, "MsgBody is empty")
 	}
 	now := a.clock.Now().Unix()
 	if fm != nil {
 		if fm.ShutUpUntil > now {
-			return GroupMessage{}, errorf(CodeGroupMuted, "%q is muted in group %q for %d more seconds", m.From, g.info.ID, fm.ShutUpUntil-now)
+			return GroupMessage{}, errorf(GroupMuted, "%q is muted in group %q for %d more seconds", m.From, g.info.ID, fm.ShutUpUntil-now)
 		}
 		if g.info.ShutUpAll && fm.Role == RoleMember {
-			return GroupMessage{}, errorf(CodeGroupMuted, "group %q is muted for members", g.info.ID)
+			return GroupMessage{}, errorf(GroupMuted, "group %q is muted for members", g.info.ID)
 		}
 	}
 	m.GroupName = g.info.Name
@@ -133,7 +133,7 @@ func (a *App) MarkGroupRead(userID, groupID string, seq uint64) error {
 	}
 	m := g.members[userID]
 	if m == nil {
-		return errorf(CodeGroupNoPermission, "%q is not a member of group %q", userID, groupID)
+		return errorf(GroupNoPermission, "%q is not a member of group %q", userID, groupID)
 	}
 	seq = min(seq, g.lastSeq())
 	if seq > m.ReadSeq {
@@ -142,10 +142,10 @@ func (a *App) MarkGroupRead(userID, groupID string, seq uint64) error {
 	return nil
 }
 
-// RecallResult is one message's outcome in RecallGroupMessages (0 recalled, else the error code).
+// RecallResult is one message's outcome in RecallGroupMessages ("" recalled, else why not).
 type RecallResult struct {
-	Seq     uint64
-	RetCode int
+	Seq    uint64
+	Reason Reason
 }
 
 // RecallGroupMessages recalls messages: a sender within 2 minutes, the owner and admins any time.
@@ -158,10 +158,10 @@ func (a *App) RecallGroupMessages(op, groupID string, seqs []uint64) ([]RecallRe
 		return nil, err
 	}
 	if len(seqs) == 0 {
-		return nil, errorf(CodeGroupBadParam, "MsgSeqList is empty")
+		return nil, errorf(GroupBadParam, "MsgSeqList is empty")
 	}
 	if g.info.Type == GroupAVChatRoom {
-		return nil, errorf(CodeRecallNotSupported, "AVChatRoom messages cannot be recalled")
+		return nil, errorf(RecallNotSupported, "AVChatRoom messages cannot be recalled")
 	}
 	if err := a.needMember(g, op); err != nil {
 		return nil, err
@@ -177,14 +177,14 @@ func (a *App) RecallGroupMessages(op, groupID string, seqs []uint64) ([]RecallRe
 		}
 		switch {
 		case m == nil || m.Revoked:
-			r.RetCode = CodeRecallNotFound
+			r.Reason = RecallNotFound
 		case a.rank(g, op) >= rankAdmin:
 		case m.From != op:
-			r.RetCode = CodeGroupNoPermission
+			r.Reason = GroupNoPermission
 		case now-m.Time > recallWindowSeconds:
-			r.RetCode = CodeRecallTooLate
+			r.Reason = RecallTooLate
 		}
-		if r.RetCode == 0 {
+		if r.Reason == "" {
 			m.Revoked = true
 			done = append(done, s)
 		}
@@ -212,10 +212,10 @@ func (a *App) SendCustomNotice(op, groupID string, to []string, content string) 
 		return err
 	}
 	if a.rank(g, op) < rankAdmin {
-		return errorf(CodeGroupNoPermission, "only the group owner, its admins or the app administrator may send group system notifications")
+		return errorf(GroupNoPermission, "only the group owner, its admins or the app administrator may send group system notifications")
 	}
 	if content == "" {
-		return errorf(CodeGroupBadParam, "Content is missing")
+		return errorf(GroupBadParam, "Content is missing")
 	}
 	receivers := g.memberIDs()
 	if len(to) > 0 {

@@ -30,7 +30,7 @@ func (a *App) SetProfile(userID string, items []ProfileItem) error {
 	defer a.mu.Unlock()
 	u := a.users[userID]
 	if u == nil {
-		return errorf(CodeInvalidAccount, "no user %q", userID)
+		return errorf(InvalidAccount, "no user %q", userID)
 	}
 	for _, it := range items {
 		u.profile[it.Tag] = it.Value

@@ -5,17 +5,8 @@ import "sort"
 // The relationship chain as clients drive it: friend requests (pendencies), friends, blacklist, and the notices each
 // change pushes to the users concerned (Tencent long-poll Event 7 and, for profiles, Event 8).
 
-// Per-account result codes of the relationship chain (Tencent's sns numbering).
+// Values of the Tencent profile fields the relationship chain reads and writes.
 const (
-	CodeSNSNoAccount     = 30003 // the other account does not exist
-	CodeSNSNotFriend     = 30007 // friend_delete of someone who is not a friend
-	CodeSNSInMyBlack     = 30515 // adding someone the requester blocked
-	CodeSNSDenyAny       = 30516 // the other side accepts no friend requests
-	CodeSNSInTheirBlack  = 30525 // the other side blocked the requester
-	CodeSNSPending       = 30539 // a request was left for the other side to answer
-	CodeSNSNoPendency    = 30614 // friend_response or pendency_delete of no pending request
-	CodeSNSNotInBlack    = 31704 // black_list_delete of someone not blocked
-	CodeSNSSelf          = 30001 // the requester names itself
 	profileAllowType     = "Tag_Profile_IM_AllowType"
 	allowTypeAllowAny    = "AllowType_Type_AllowAny"
 	allowTypeDenyAny     = "AllowType_Type_DenyAny"
@@ -71,13 +62,13 @@ type FriendRequest struct {
 
 // SNSResult is the per-account outcome of a relationship-chain call.
 type SNSResult struct {
-	User string
-	Code int // 0 ok, CodeSNSPending for a request left to answer, other codes failed
-	Info string
+	User   string
+	Reason Reason // "" ok, SNSPending for a request left to answer, other reasons failed
+	Info   string
 }
 
 // Failed says whether the result counts as a failure (Fail_Account).
-func (r SNSResult) Failed() bool { return r.Code != 0 && r.Code != CodeSNSPending }
+func (r SNSResult) Failed() bool { return r.Reason != "" && r.Reason != SNSPending }
 
 func (a *App) pushFriend(u *user, n FriendNotice, except int) {
 	a.push(u, Event{Kind: EvFriend, Friend: &n, ExceptInstance: except})
@@ -102,16 +93,16 @@ func (a *App) profileString(u *user, tag string) string {
 
 // AddFriends asks to add each target as a friend. A target whose profile allows anyone becomes a
 // friend of both at once; by default (need confirmation) a pendency is left for the target to
-// answer (CodeSNSPending) and pushed to it.
+// answer (SNSPending) and pushed to it.
 func (a *App) AddFriends(from string, reqs []FriendRequest) ([]SNSResult, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	u := a.users[from]
 	if u == nil {
-		return nil, errorf(CodeInvalidAccount, "no user %q", from)
+		return nil, errorf(InvalidAccount, "no user %q", from)
 	}
 	if len(reqs) == 0 || len(reqs) > maxRelationshipBatch {
-		return nil, errorf(CodeBadRequest, "AddFriendItem must hold 1 to %d items, got %d", maxRelationshipBatch, len(reqs))
+		return nil, errorf(BadRequest, "AddFriendItem must hold 1 to %d items, got %d", maxRelationshipBatch, len(reqs))
 	}
 	out := make([]SNSResult, 0, len(reqs))
 	for _, r := range reqs {
@@ -119,17 +110,17 @@ func (a *App) AddFriends(from string, reqs []FriendRequest) ([]SNSResult, error)
 		res := SNSResult{User: r.To}
 		switch {
 		case r.To == from:
-			res.Code, res.Info = CodeSNSSelf, "cannot add yourself as a friend"
+			res.Reason, res.Info = SNSSelf, "cannot add yourself as a friend"
 		case t == nil:
-			res.Code, res.Info = CodeSNSNoAccount, "no such account"
+			res.Reason, res.Info = SNSNoAccount, "no such account"
 		case !u.black[r.To].IsZero():
-			res.Code, res.Info = CodeSNSInMyBlack, "the account is in your blacklist"
+			res.Reason, res.Info = SNSInMyBlack, "the account is in your blacklist"
 		case !t.black[from].IsZero():
-			res.Code, res.Info = CodeSNSInTheirBlack, "you are in the account's blacklist"
+			res.Reason, res.Info = SNSInTheirBlack, "you are in the account's blacklist"
 		case u.friends[r.To] != nil:
 			// already friends: nothing to do
 		case a.profileString(t, profileAllowType) == allowTypeDenyAny:
-			res.Code, res.Info = CodeSNSDenyAny, "the account accepts no friend requests"
+			res.Reason, res.Info = SNSDenyAny, "the account accepts no friend requests"
 		case a.profileString(t, profileAllowType) == allowTypeAllowAny:
 			a.makeFriends(u, t, r.Remark)
 		default:
@@ -137,7 +128,7 @@ func (a *App) AddFriends(from string, reqs []FriendRequest) ([]SNSResult, error)
 				Time: a.clock.Now().Unix(), Nick: a.profileString(u, "Tag_Profile_IM_Nick")}
 			t.pendIn[from] = &p
 			a.pushFriend(t, FriendNotice{Kind: PendencyAdded, Pendencies: []Pendency{p}}, 0)
-			res.Code, res.Info = CodeSNSPending, "waiting for the account to answer"
+			res.Reason, res.Info = SNSPending, "waiting for the account to answer"
 		}
 		out = append(out, res)
 	}
@@ -193,7 +184,7 @@ func (a *App) RespondFriends(userID string, answers []FriendResponse) ([]SNSResu
 	defer a.mu.Unlock()
 	u := a.users[userID]
 	if u == nil {
-		return nil, errorf(CodeInvalidAccount, "no user %q", userID)
+		return nil, errorf(InvalidAccount, "no user %q", userID)
 	}
 	out := make([]SNSResult, 0, len(answers))
 	var done []string
@@ -202,9 +193,9 @@ func (a *App) RespondFriends(userID string, answers []FriendResponse) ([]SNSResu
 		p := u.pendIn[r.To]
 		switch {
 		case r.Action != responseAgree && r.Action != responseAgreeAndAdd && r.Action != responseReject:
-			return nil, errorf(CodeBadRequest, "ResponseAction %q: want %s, %s or %s", r.Action, responseAgree, responseAgreeAndAdd, responseReject)
+			return nil, errorf(BadRequest, "ResponseAction %q: want %s, %s or %s", r.Action, responseAgree, responseAgreeAndAdd, responseReject)
 		case p == nil:
-			res.Code, res.Info = CodeSNSNoPendency, "no friend request from the account"
+			res.Reason, res.Info = SNSNoPendency, "no friend request from the account"
 		default:
 			delete(u.pendIn, r.To)
 			done = append(done, r.To)
@@ -236,7 +227,7 @@ func (a *App) DeletePendencies(userID string, comeIn bool, others []string) ([]S
 	defer a.mu.Unlock()
 	u := a.users[userID]
 	if u == nil {
-		return nil, errorf(CodeInvalidAccount, "no user %q", userID)
+		return nil, errorf(InvalidAccount, "no user %q", userID)
 	}
 	out := make([]SNSResult, 0, len(others))
 	var done []string
@@ -253,7 +244,7 @@ func (a *App) DeletePendencies(userID string, comeIn bool, others []string) ([]S
 		if found {
 			done = append(done, o)
 		} else {
-			res.Code, res.Info = CodeSNSNoPendency, "no such friend request"
+			res.Reason, res.Info = SNSNoPendency, "no such friend request"
 		}
 		out = append(out, res)
 	}
@@ -269,7 +260,7 @@ func (a *App) DeleteFriends(userID string, others []string, deleteType string) (
 	defer a.mu.Unlock()
 	u := a.users[userID]
 	if u == nil {
-		return nil, errorf(CodeInvalidAccount, "no user %q", userID)
+		return nil, errorf(InvalidAccount, "no user %q", userID)
 	}
 	both := deleteType != deleteTypeSingle
 	out := make([]SNSResult, 0, len(others))
@@ -277,7 +268,7 @@ func (a *App) DeleteFriends(userID string, others []string, deleteType string) (
 	for _, o := range others {
 		res := SNSResult{User: o}
 		if u.friends[o] == nil {
-			res.Code, res.Info = CodeSNSNotFriend, "not a friend"
+			res.Reason, res.Info = SNSNotFriend, "not a friend"
 			out = append(out, res)
 			continue
 		}
@@ -302,7 +293,7 @@ func (a *App) BlockUsers(userID string, others []string) ([]SNSResult, error) {
 	defer a.mu.Unlock()
 	u := a.users[userID]
 	if u == nil {
-		return nil, errorf(CodeInvalidAccount, "no user %q", userID)
+		return nil, errorf(InvalidAccount, "no user %q", userID)
 	}
 	out := make([]SNSResult, 0, len(others))
 	var done []string
@@ -311,9 +302,9 @@ func (a *App) BlockUsers(userID string, others []string) ([]SNSResult, error) {
 		ou := a.users[o]
 		switch {
 		case o == userID:
-			res.Code, res.Info = CodeSNSSelf, "cannot block yourself"
+			res.Reason, res.Info = SNSSelf, "cannot block yourself"
 		case ou == nil:
-			res.Code, res.Info = CodeSNSNoAccount, "no such account"
+			res.Reason, res.Info = SNSNoAccount, "no such account"
 		default:
 			u.black[o] = a.clock.Now()
 			done = append(done, o)
@@ -338,14 +329,14 @@ func (a *App) UnblockUsers(userID string, others []string) ([]SNSResult, error) 
 	defer a.mu.Unlock()
 	u := a.users[userID]
 	if u == nil {
-		return nil, errorf(CodeInvalidAccount, "no user %q", userID)
+		return nil, errorf(InvalidAccount, "no user %q", userID)
 	}
 	out := make([]SNSResult, 0, len(others))
 	var done []string
 	for _, o := range others {
 		res := SNSResult{User: o}
 		if u.black[o].IsZero() {
-			res.Code, res.Info = CodeSNSNotInBlack, "not in the blacklist"
+			res.Reason, res.Info = SNSNotInBlack, "not in the blacklist"
 		} else {
 			delete(u.black, o)
 			done = append(done, o)
@@ -380,7 +371,7 @@ func (a *App) SetProfileFrom(instance int, userID string, items []ProfileItem) e
 	defer a.mu.Unlock()
 	u := a.users[userID]
 	if u == nil {
-		return errorf(CodeInvalidAccount, "no user %q", userID)
+		return errorf(InvalidAccount, "no user %q", userID)
 	}
 	for _, it := range items {
 		u.profile[it.Tag] = it.Value

@@ -46,9 +46,6 @@ func groupRoutes(r routes) error {
 	)
 }
 
-// codeGroupJSON is the group service's "body is not JSON".
-const codeGroupJSON = 10011
-
 // decodeGroup reads a group command's body: 10011 for broken JSON, 10004 for a field of the wrong
 // type (named) or any other unusable value.
 func (c *Call) decodeGroup(v any) *Error {
@@ -62,20 +59,20 @@ func (c *Call) decodeGroup(v any) *Error {
 		var te *json.UnmarshalTypeError
 		switch {
 		case errors.As(err, &se):
-			return fail(codeGroupJSON, "body is not valid JSON: %v (offset %d)", se, se.Offset)
+			return fail(CodeGroupJSON, "body is not valid JSON: %v (offset %d)", se, se.Offset)
 		case errors.As(err, &te):
 			field := te.Field
 			if field == "" {
 				field = "(body)"
 			}
-			return fail(state.CodeGroupBadParam, "field %s: want %s, got JSON %s", field, te.Type, te.Value)
+			return fail(CodeGroupBadParam, "field %s: want %s, got JSON %s", field, te.Type, te.Value)
 		case errors.Is(err, errBadAccounts):
-			return fail(state.CodeGroupBadParam, "%v", err)
+			return fail(CodeGroupBadParam, "%v", err)
 		}
-		return fail(codeGroupJSON, "body is not valid JSON: %v", err)
+		return fail(CodeGroupJSON, "body is not valid JSON: %v", err)
 	}
 	if d.More() {
-		return fail(codeGroupJSON, "body has data after the JSON object")
+		return fail(CodeGroupJSON, "body has data after the JSON object")
 	}
 	return nil
 }
@@ -331,13 +328,13 @@ func selfOut(m state.Member, unread int, filter []string, now int64) map[string]
 func (c *Call) whose(named, field string) (string, *Error) {
 	switch {
 	case named == "" && c.Admin:
-		return "", fail(state.CodeGroupBadParam, "%s is missing", field)
+		return "", fail(CodeGroupBadParam, "%s is missing", field)
 	case named == "" || named == c.op():
 		return c.op(), nil
 	case c.op() == c.App.Admin():
 		return named, nil
 	}
-	return "", fail(state.CodeGroupNoPermission, "%s %q is not the logged-in user %q", field, named, c.op())
+	return "", fail(CodeGroupNoPermission, "%s %q is not the logged-in user %q", field, named, c.op())
 }
 
 func getJoinedGroupList(c *Call) (any, *Error) {
@@ -415,7 +412,7 @@ const maxGroupsPerQuery = 50
 
 func groupIDList(ids []string) *Error {
 	if len(ids) == 0 || len(ids) > maxGroupsPerQuery {
-		return fail(state.CodeGroupBadParam, "GroupIdList must name 1 to %d groups, got %d", maxGroupsPerQuery, len(ids))
+		return fail(CodeGroupBadParam, "GroupIdList must name 1 to %d groups, got %d", maxGroupsPerQuery, len(ids))
 	}
 	return nil
 }
@@ -551,7 +548,7 @@ func getSpecifiedGroupMemberInfo(c *Call) (any, *Error) {
 		return nil, e
 	}
 	if len(req.Member_List_Account) == 0 {
-		return nil, fail(state.CodeGroupBadParam, "Member_List_Account is empty")
+		return nil, fail(CodeGroupBadParam, "Member_List_Account is empty")
 	}
 	members, err := c.App.GroupMembers(c.op(), req.GroupId)
 	if err != nil {
@@ -600,7 +597,7 @@ func modifyGroupBaseInfo(c *Call) (any, *Error) {
 	}
 	if s := req.ShutUpAllMember; s != nil {
 		if *s != "On" && *s != "Off" {
-			return nil, fail(state.CodeGroupBadParam, "ShutUpAllMember %q is not On or Off", *s)
+			return nil, fail(CodeGroupBadParam, "ShutUpAllMember %q is not On or Off", *s)
 		}
 		on := *s == "On"
 		ch.ShutUpAll = &on
@@ -690,7 +687,7 @@ func forbidSendMsg(c *Call) (any, *Error) {
 		return nil, e
 	}
 	if req.ShutUpTime == nil {
-		return nil, fail(state.CodeGroupBadParam, "ShutUpTime is missing")
+		return nil, fail(CodeGroupBadParam, "ShutUpTime is missing")
 	}
 	if err := c.App.MuteMembers(c.op(), req.GroupId, req.Members_Account.ids(), *req.ShutUpTime); err != nil {
 		return nil, asError(err)
@@ -776,7 +773,7 @@ func handleApplyJoinGroup(c *Call) (any, *Error) {
 		return nil, e
 	}
 	if req.HandleMsg != "Agree" && req.HandleMsg != "Reject" {
-		return nil, fail(state.CodeGroupBadParam, "HandleMsg %q is not Agree or Reject", req.HandleMsg)
+		return nil, fail(CodeGroupBadParam, "HandleMsg %q is not Agree or Reject", req.HandleMsg)
 	}
 	err := c.App.HandleApplication(c.op(), req.GroupId, req.Applicant_Account, req.HandleMsg == "Agree",
 		req.ApprovalMsg, req.Authentication, req.MsgKey)
@@ -839,7 +836,7 @@ func sendGroupMsg(c *Call) (any, *Error) {
 		return nil, e
 	}
 	if req.GroupId == "" {
-		return nil, fail(state.CodeGroupBadParam, "GroupId is missing")
+		return nil, fail(CodeGroupBadParam, "GroupId is missing")
 	}
 	body, e := elemsIn(req.MsgBody)
 	if e != nil {
@@ -847,7 +844,7 @@ func sendGroupMsg(c *Call) (any, *Error) {
 	}
 	prio, e := stringish(req.MsgPriority, "MsgPriority")
 	if e != nil {
-		return nil, fail(state.CodeGroupBadParam, "%s", e.Info)
+		return nil, fail(CodeGroupBadParam, "%s", e.Info)
 	}
 	m, err := c.App.SendGroupMessage(c.op(), state.GroupMessage{GroupID: req.GroupId, From: req.From_Account,
 		Random: req.Random, ClientSeq: req.ClientSeq, ClientTime: req.MsgClientTime, Priority: prio, Body: body, OnlineOnly: req.OnlineOnlyFlag == 1, CloudCustomData: req.CloudCustomData})
@@ -926,7 +923,7 @@ func groupMsgRecall(c *Call) (any, *Error) {
 	}
 	list := make([]ret, len(res))
 	for i, r := range res {
-		list[i] = ret{r.Seq, r.RetCode}
+		list[i] = ret{r.Seq, codeOf(r.Reason)}
 	}
 	return map[string]any{"RecallRetList": list}, nil
 }

@@ -88,12 +88,6 @@ const (
 	authSessionOrAdmin             // a session, or the app administrator's REST call (identifier + usersig, no a2/tinyid)
 )
 
-// REST calls by the app administrator (the real service's public codes).
-const (
-	CodeRESTNoIdentity = 60004 // identifier or usersig missing
-	CodeRESTNotAdmin   = 60010 // the identifier is not the app administrator
-)
-
 type route struct {
 	auth auth
 	fn   func(*Call) (any, *Error)

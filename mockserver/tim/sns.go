@@ -35,7 +35,7 @@ func snsReply(rs []state.SNSResult) map[string]any {
 	items := make([]snsResult, 0, len(rs))
 	failed := []string{}
 	for _, r := range rs {
-		items = append(items, snsResult{r.User, r.Code, r.Info})
+		items = append(items, snsResult{r.User, codeOf(r.Reason), r.Info})
 		if r.Failed() {
 			failed = append(failed, r.User)
 		}

@@ -101,10 +101,10 @@ func getRoleInGroup(c *Call) (any, *Error) {
 		return nil, e
 	}
 	if req.GroupId == "" {
-		return nil, fail(state.CodeGroupBadParam, "GroupId is missing")
+		return nil, fail(CodeGroupBadParam, "GroupId is missing")
 	}
 	if len(req.User_Account) == 0 {
-		return nil, fail(state.CodeGroupBadParam, "User_Account is empty")
+		return nil, fail(CodeGroupBadParam, "User_Account is empty")
 	}
 	members, err := c.App.GroupMembers(c.op(), req.GroupId)
 	if err != nil {
@@ -142,10 +142,10 @@ func searchGroup(c *Call) (any, *Error) {
 		return nil, e
 	}
 	if strings.TrimSpace(req.Content) == "" {
-		return nil, fail(state.CodeGroupBadParam, "Content (the name to search) is missing")
+		return nil, fail(CodeGroupBadParam, "Content (the name to search) is missing")
 	}
 	if req.PageNum < 0 || req.GroupPerPage < 0 {
-		return nil, fail(state.CodeGroupBadParam, "PageNum and GroupPerPage must not be negative")
+		return nil, fail(CodeGroupBadParam, "PageNum and GroupPerPage must not be negative")
 	}
 	per := req.GroupPerPage
 	if per == 0 {
@@ -190,15 +190,15 @@ func handleInviteJoinGroup(c *Call) (any, *Error) {
 		return nil, e
 	}
 	if req.GroupId == "" || req.Inviter_Account == "" {
-		return nil, fail(state.CodeGroupBadParam, "GroupId and Inviter_Account are required")
+		return nil, fail(CodeGroupBadParam, "GroupId and Inviter_Account are required")
 	}
 	if req.HandleMsg != "Agree" && req.HandleMsg != "Reject" {
-		return nil, fail(state.CodeGroupBadParam, "HandleMsg %q is not Agree or Reject", req.HandleMsg)
+		return nil, fail(CodeGroupBadParam, "HandleMsg %q is not Agree or Reject", req.HandleMsg)
 	}
 	if _, _, err := c.App.Group(c.op(), req.GroupId); err != nil {
 		return nil, asError(err)
 	}
-	return nil, fail(state.CodeGroupBadParam, "no invitation from %q to group %q waits for %q's answer (this server adds invitees directly)",
+	return nil, fail(CodeGroupBadParam, "no invitation from %q to group %q waits for %q's answer (this server adds invitees directly)",
 		req.Inviter_Account, req.GroupId, c.op())
 }
 

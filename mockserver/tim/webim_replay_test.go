@@ -395,7 +395,7 @@ func TestWebIMGroupWire(t *testing.T) {
 	want(t, "tip MemberNum", tb["MemberNum"], 3)
 	// Handling it again is 10024, which webim.js turns into success itself.
 	again := alice.call("group_open_http_svc", "handle_apply_join_group", fmt.Sprintf(`{"GroupId":%q,"Applicant_Account":"carol","HandleMsg":"Agree","Authentication":%q,"MsgKey":%q}`, gid, body["Authentication"], body["MsgKey"]))
-	want(t, "second handling", *again.ErrorCode, state.CodeGroupHandled)
+	want(t, "second handling", *again.ErrorCode, tim.CodeGroupHandled)
 	// deleteApplyJoinGroupPendency: deletemsg with MsgSeq = the notice's ClientSeq.
 	alice.ok("openim", "deletemsg", fmt.Sprintf(`{"DelMsgList":[{"From_Account":"carol","MsgSeq":%s,"MsgRandom":%s}]}`, num(n["ClientSeq"]), num(n["MsgRandom"])))
 
@@ -428,7 +428,7 @@ func TestWebIMGroupWire(t *testing.T) {
 	want(t, "pendency handled", obj(arr(pend["PendencyList"])[0])["Handled"], 1)
 	alice.ok("group_open_http_svc", "report_pendency", fmt.Sprintf(`{"ReportTime":%d,"From_Account":"alice"}`, f.app.Now().Unix()))
 	inv := bob.call("group_open_http_svc", "handle_invite_join_group", fmt.Sprintf(`{"GroupId":%q,"Inviter_Account":"alice","HandleMsg":"Agree","Authentication":"a","MsgKey":"k","ApprovalMsg":"","UserDefinedField":""}`, gid))
-	want(t, "invite answer without an invitation", fmt.Sprint(inv.ActionStatus, *inv.ErrorCode), fmt.Sprint("FAIL", state.CodeGroupBadParam))
+	want(t, "invite answer without an invitation", fmt.Sprint(inv.ActionStatus, *inv.ErrorCode), fmt.Sprint("FAIL", tim.CodeGroupBadParam))
 	if !strings.Contains(inv.ErrorInfo, "no invitation") {
 		t.Errorf("invite answer ErrorInfo %q does not say why", inv.ErrorInfo)
 	}
@@ -439,9 +439,9 @@ func TestWebIMGroupWire(t *testing.T) {
 		body string
 		code int
 	}{
-		{bob, "quit_group", `{"GroupId":"@TGS#nope"}`, state.CodeGroupNotFound},
-		{bob, "destroy_group", fmt.Sprintf(`{"GroupId":%q}`, gid), state.CodeGroupNoPermission},
-		{carol, "apply_join_group", fmt.Sprintf(`{"GroupId":%q,"ApplyMsg":"","UserDefinedField":""}`, gid), state.CodeGroupAlreadyMember},
+		{bob, "quit_group", `{"GroupId":"@TGS#nope"}`, tim.CodeGroupNotFound},
+		{bob, "destroy_group", fmt.Sprintf(`{"GroupId":%q}`, gid), tim.CodeGroupNoPermission},
+		{carol, "apply_join_group", fmt.Sprintf(`{"GroupId":%q,"ApplyMsg":"","UserDefinedField":""}`, gid), tim.CodeGroupAlreadyMember},
 	} {
 		r := c.who.call("group_open_http_svc", c.cmd, c.body)
 		want(t, c.cmd+" code", fmt.Sprint(r.ActionStatus, *r.ErrorCode), fmt.Sprint("FAIL", c.code))
@@ -510,7 +510,7 @@ func TestWebIMRelationshipChain(t *testing.T) {
 	bl := alice.ok("sns", "black_list_get", `{"From_Account":"alice","StartIndex":0,"MaxLimited":30,"LastSequence":0}`)
 	want(t, "blacklist", obj(arr(bl["BlackListItem"])[0])["To_Account"], "carol")
 	blocked := alice.call("sns", "friend_add", `{"From_Account":"alice","AddFriendItem":[{"To_Account":"carol","AddSource":"AddSource_Type_Web"}]}`)
-	want(t, "adding the blocked", obj(arr(blocked.raw["ResultItem"])[0])["ResultCode"], state.CodeSNSInMyBlack)
+	want(t, "adding the blocked", obj(arr(blocked.raw["ResultItem"])[0])["ResultCode"], tim.CodeSNSInMyBlack)
 	want(t, "adding the blocked Fail_Account", blocked.raw["Fail_Account"], []any{"carol"})
 	alice.ok("sns", "black_list_delete", `{"From_Account":"alice","To_Account":["carol"]}`)
 	want(t, "BlackListDel_Account", obj(arr(alice.await(7, pushType(6))["FriendListMod"])[0])["BlackListDel_Account"], []any{"carol"})

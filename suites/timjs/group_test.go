@@ -10,6 +10,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/imharness/imharness/mockserver/state"
+	"github.com/imharness/imharness/mockserver/tim"
 	"github.com/imharness/imharness/suites/driver"
 	"github.com/imharness/imharness/suites/harness"
 )
@@ -397,7 +398,7 @@ var _ = Describe("groups", func() {
 			Expect(s.t.App.MuteMembers("alice", s.gid, []string{"carol"}, 60)).To(Succeed())
 			_, err := s.u["carol"].Send(harness.Ctx(), "createTextMessage", map[string]any{
 				"to": s.gid, "conversationType": "$TYPES.CONV_GROUP", "payload": map[string]any{"text": "shh"}})
-			Expect(rejectCode(err)).To(Equal(state.CodeGroupMuted))
+			Expect(rejectCode(err)).To(Equal(tim.CodeGroupMuted))
 			s.t.App.Clock().Advance(61e9)
 			s.sendGroupText("carol", "free again")
 			s.u["bob"].AwaitMessage("carol's", hasText("free again"))
@@ -470,7 +471,7 @@ var _ = Describe("groups", func() {
 			seen := s.u["bob"].AwaitMessage("old news", hasText("old news"))
 			s.t.App.Clock().Advance(3 * 60e9)
 			_, err := s.u["carol"].Call(harness.Ctx(), "revokeMessage", map[string]any{"$message": sent.ID})
-			Expect(rejectCode(err)).To(Equal(state.CodeRecallTooLate))
+			Expect(rejectCode(err)).To(Equal(tim.CodeRecallTooLate))
 			_, err = s.u["bob"].Call(harness.Ctx(), "revokeMessage", map[string]any{"$message": seen.ID})
 			Expect(err).NotTo(HaveOccurred())
 			ev := s.u["carol"].Await("MESSAGE_REVOKED")
@@ -507,11 +508,11 @@ var _ = Describe("groups", func() {
 			HaveField("AppMemberDefinedData", []state.KV{{Key: "seat", Value: "12A"}})))
 		// A plain member may not set another member's name card (10007); the owner may.
 		_, err = s.u["carol"].Call(harness.Ctx(), "setGroupMemberNameCard", map[string]any{"groupID": s.gid, "userID": "bob", "nameCard": "B"})
-		Expect(rejectCode(err)).To(Equal(state.CodeGroupNoPermission))
+		Expect(rejectCode(err)).To(Equal(tim.CodeGroupNoPermission))
 		s.call("alice", "setGroupMemberNameCard", map[string]any{"groupID": s.gid, "userID": "carol", "nameCard": "Carol C."})
 		// A plain member may not rename the group (10007).
 		_, err = s.u["carol"].Call(harness.Ctx(), "updateGroupProfile", map[string]any{"groupID": s.gid, "name": "mine"})
-		Expect(rejectCode(err)).To(Equal(state.CodeGroupNoPermission))
+		Expect(rejectCode(err)).To(Equal(tim.CodeGroupNoPermission))
 	})
 
 	It("searchGroupByID finds a Public group; a Private one of others is not found", harness.Case("tim/group/search"), func() {
@@ -531,9 +532,9 @@ var _ = Describe("groups", func() {
 		Expect(r.Data.Group.Name).To(Equal("open"))
 		Expect(r.Data.Group.memberCount()).To(Equal(2))
 		_, err = dave.Call(harness.Ctx(), "searchGroupByID", priv.ID)
-		Expect(rejectCode(err)).To(Equal(state.CodeGroupNoPermission))
+		Expect(rejectCode(err)).To(Equal(tim.CodeGroupNoPermission))
 		_, err = dave.Call(harness.Ctx(), "searchGroupByID", "no-such-group")
-		Expect(rejectCode(err)).To(Equal(state.CodeGroupNotFound))
+		Expect(rejectCode(err)).To(Equal(tim.CodeGroupNotFound))
 	})
 })
 

@@ -11,6 +11,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/imharness/imharness/mockserver/state"
+	"github.com/imharness/imharness/mockserver/tim"
 	"github.com/imharness/imharness/suites/driver"
 	"github.com/imharness/imharness/suites/harness"
 )
@@ -116,7 +117,7 @@ var _ = Describe("group system notices", func() {
 			// The other admin's copy is stale now: 10024.
 			_, err := s.u["bob"].Call(harness.Ctx(), "handleGroupApplication", map[string]any{"handleAction": "Reject",
 				"message": map[string]any{"$message": bobsCopy.ID}})
-			Expect(rejectCode(err)).To(Equal(state.CodeGroupHandled))
+			Expect(rejectCode(err)).To(Equal(tim.CodeGroupHandled))
 			expectNone(s.t, "notice 2", isNotice(s.gid, 2), s.users("alice", "bob", "carol", "erin")...)
 			Expect(s.t.App.JoinedGroups("dave")).To(ContainElement(HaveField("Self.Role", state.RoleMember)))
 		})
@@ -223,7 +224,7 @@ var _ = Describe("group system notices", func() {
 		// tim-js-sdk keeps the group locally on notice 11; the server refuses it from now on (10010).
 		_, err := s.u["bob"].Send(harness.Ctx(), "createTextMessage", map[string]any{
 			"to": s.gid, "conversationType": "$TYPES.CONV_GROUP", "payload": map[string]any{"text": "hello?"}})
-		Expect(rejectCode(err)).To(Equal(state.CodeGroupNotFound))
+		Expect(rejectCode(err)).To(Equal(tim.CodeGroupNotFound))
 	})
 
 	It("notice 255: the administrator's custom notice (REST) reaches every member with its content",

@@ -7,6 +7,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/imharness/imharness/mockserver/state"
+	"github.com/imharness/imharness/mockserver/tim"
 	"github.com/imharness/imharness/suites/driver"
 	"github.com/imharness/imharness/suites/harness"
 )
@@ -123,7 +124,7 @@ var _ = Describe("group tips", func() {
 		expectNone(s.t, "tip 3", isTip(s.gid, 3), s.u["carol"], s.u["erin"])
 		// An admin may not kick the owner (10007).
 		_, err := s.u["bob"].Call(harness.Ctx(), "deleteGroupMember", map[string]any{"groupID": s.gid, "userIDList": []string{"alice"}})
-		Expect(rejectCode(err)).To(Equal(state.CodeGroupNoPermission))
+		Expect(rejectCode(err)).To(Equal(tim.CodeGroupNoPermission))
 	})
 
 	It("tip 4: set admin reaches every member", harness.Case("tim/group/tip-4-set-admin"), func() {
@@ -191,7 +192,7 @@ var _ = Describe("group tips", func() {
 			// The old owner is a plain member now: quitting works (an owner of a Public group gets 10009).
 			s.call("alice", "quitGroup", s.gid)
 			_, err := s.u["bob"].Call(harness.Ctx(), "quitGroup", s.gid)
-			Expect(rejectCode(err)).To(Equal(state.CodeGroupOwnerCantQuit))
+			Expect(rejectCode(err)).To(Equal(tim.CodeGroupOwnerCantQuit))
 		})
 
 	It("tip 7: mute and unmute reach every member with the member's muteTime", harness.Case("tim/group/tip-7-mute"), func() {
@@ -202,7 +203,7 @@ var _ = Describe("group tips", func() {
 		}
 		_, err := s.u["carol"].Send(harness.Ctx(), "createTextMessage", map[string]any{
 			"to": s.gid, "conversationType": "$TYPES.CONV_GROUP", "payload": map[string]any{"text": "can I?"}})
-		Expect(rejectCode(err)).To(Equal(state.CodeGroupMuted))
+		Expect(rejectCode(err)).To(Equal(tim.CodeGroupMuted))
 
 		s.call("alice", "setGroupMemberMuteTime", map[string]any{"groupID": s.gid, "userID": "carol", "muteTime": 0})
 		// Awaiting consumes events in order: these are the unmute tips.
