@@ -28,7 +28,7 @@ func (a *App) RoomKey(groupID string) (string, error) {
 		return "", err
 	}
 	if g.info.Type != GroupAVChatRoom {
-		return "", errorf(CodeGroupBadParam, "group %q is %s: only AVChatRooms are polled with a key", groupID, g.info.Type)
+		return "", errorf(GroupBadParam, "group %q is %s: only AVChatRooms are polled with a key", groupID, g.info.Type)
 	}
 	if a.rooms.keys == nil {
 		a.rooms.keys = map[string]string{}
@@ -51,11 +51,11 @@ func (a *App) RoomItems(key string, start uint64, max int) (RoomPage, <-chan str
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.closed {
-		return RoomPage{}, nil, errorf(CodeAuthFailed, "the tenant is gone")
+		return RoomPage{}, nil, errorf(AuthFailed, "the tenant is gone")
 	}
 	id, ok := a.rooms.keys[key]
 	if !ok {
-		return RoomPage{}, nil, errorf(CodeGroupBadParam, "Key %q is not a polling key of this server (apply_join_group hands one out)", key)
+		return RoomPage{}, nil, errorf(GroupBadParam, "Key %q is not a polling key of this server (apply_join_group hands one out)", key)
 	}
 	g, err := a.findGroup(id)
 	if err != nil {

@@ -36,7 +36,7 @@ func applyJoinRoomAnonymously(c *Call) (any, *Error) {
 		return nil, e
 	}
 	if req.GroupId == "" {
-		return nil, fail(state.CodeGroupBadParam, "GroupId is missing")
+		return nil, fail(CodeGroupBadParam, "GroupId is missing")
 	}
 	key, err := c.App.RoomKey(req.GroupId)
 	if err != nil {
@@ -51,7 +51,7 @@ func quitRoomAnonymously(c *Call) (any, *Error) {
 		return nil, e
 	}
 	if req.GroupId == "" {
-		return nil, fail(state.CodeGroupBadParam, "GroupId is missing")
+		return nil, fail(CodeGroupBadParam, "GroupId is missing")
 	}
 	if _, _, err := c.App.Group("", req.GroupId); err != nil {
 		return nil, asError(err)
@@ -82,7 +82,7 @@ func roomGetMsg(c *Call) (any, *Error) {
 		return nil, e
 	}
 	if req.Key == "" {
-		return nil, fail(state.CodeGroupBadParam, "Key is missing (apply_join_group hands one out)")
+		return nil, fail(CodeGroupBadParam, "Key is missing (apply_join_group hands one out)")
 	}
 	hold := time.NewTimer(c.h.o.Hold)
 	defer hold.Stop()

@@ -661,7 +661,7 @@ func TestWebIMAVChatRoomPolling(t *testing.T) {
 	}
 	want(t, "NextSeq moves past them", p1.raw["NextSeq"], obj(items[0])["MsgSeq"].(float64)+1)
 	bad := f.post("/v1/group_open_long_polling_http_noauth_svc/get_msg", anon, `{"USP":1,"StartSeq":0,"HoldTime":90,"Key":"forged"}`)
-	want(t, "unknown key", fmt.Sprint(bad.ActionStatus, *bad.ErrorCode), fmt.Sprint("FAIL", state.CodeGroupBadParam))
+	want(t, "unknown key", fmt.Sprint(bad.ActionStatus, *bad.ErrorCode), fmt.Sprint("FAIL", tim.CodeGroupBadParam))
 	nq := f.post("/v1/group_open_http_noauth_svc/quit_group", anon, fmt.Sprintf(`{"GroupId":%q}`, gid))
 	want(t, "anonymous quit", nq.ActionStatus, "OK")
 }
