@@ -17,28 +17,28 @@ import (
 func groupRoutes(r routes) error {
 	return errors.Join(
 		r.add(authSessionOrAdmin, map[string]func(*Call) (any, *Error){
-			"group_open_http_svc/create_group":                    createGroup,
-			"group_open_http_svc/get_joined_group_list":           getJoinedGroupList,
-			"group_open_http_svc/get_group_info":                  getGroupInfo,
-			"group_open_http_svc/get_group_public_info":           getGroupPublicInfo,
-			"group_open_http_svc/get_group_member_info":           getGroupMemberInfo,
-			"group_open_http_svc/get_specified_group_member_info": getSpecifiedGroupMemberInfo,
-			"group_open_http_svc/modify_group_base_info":          modifyGroupBaseInfo,
-			"group_open_http_svc/add_group_member":                addGroupMember,
-			"group_open_http_svc/delete_group_member":             deleteGroupMember,
-			"group_open_http_svc/modify_group_member_info":        modifyGroupMemberInfo,
-			"group_open_http_svc/forbid_send_msg":                 forbidSendMsg,
-			"group_open_http_svc/quit_group":                      quitGroup,
-			"group_open_http_svc/destroy_group":                   destroyGroup,
-			"group_open_http_svc/change_group_owner":              changeGroupOwner,
-			"group_open_http_svc/apply_join_group":                applyJoinGroup,
-			"group_open_http_svc/handle_apply_join_group":         handleApplyJoinGroup,
-			"group_open_http_svc/get_pendency":                    getGroupPendency,
-			"group_open_http_svc/send_group_msg":                  sendGroupMsg,
-			"group_open_http_svc/group_msg_get":                   groupMsgGet,
-			"group_open_http_svc/msg_read_report":                 groupMsgReadReport,
-			"group_open_http_svc/group_msg_recall":                groupMsgRecall,
-			"group_open_http_svc/send_group_system_notification":  sendGroupSystemNotification,
+			"group_open_http_svc/create_group":                    bind(groupBody, createGroup),
+			"group_open_http_svc/get_joined_group_list":           bind(groupBody, getJoinedGroupList),
+			"group_open_http_svc/get_group_info":                  bind(groupBody, getGroupInfo),
+			"group_open_http_svc/get_group_public_info":           bind(groupBody, getGroupPublicInfo),
+			"group_open_http_svc/get_group_member_info":           bind(groupBody, getGroupMemberInfo),
+			"group_open_http_svc/get_specified_group_member_info": bind(groupBody, getSpecifiedGroupMemberInfo),
+			"group_open_http_svc/modify_group_base_info":          bind(groupBody, modifyGroupBaseInfo),
+			"group_open_http_svc/add_group_member":                bind(groupBody, addGroupMember),
+			"group_open_http_svc/delete_group_member":             bind(groupBody, deleteGroupMember),
+			"group_open_http_svc/modify_group_member_info":        bind(groupBody, modifyGroupMemberInfo),
+			"group_open_http_svc/forbid_send_msg":                 bind(groupBody, forbidSendMsg),
+			"group_open_http_svc/quit_group":                      bind(groupBody, quitGroup),
+			"group_open_http_svc/destroy_group":                   bind(groupBody, destroyGroup),
+			"group_open_http_svc/change_group_owner":              bind(groupBody, changeGroupOwner),
+			"group_open_http_svc/apply_join_group":                bind(groupBody, applyJoinGroup),
+			"group_open_http_svc/handle_apply_join_group":         bind(groupBody, handleApplyJoinGroup),
+			"group_open_http_svc/get_pendency":                    bind(groupBody, getGroupPendency),
+			"group_open_http_svc/send_group_msg":                  bind(groupBody, sendGroupMsg),
+			"group_open_http_svc/group_msg_get":                   bind(groupBody, groupMsgGet),
+			"group_open_http_svc/msg_read_report":                 bind(groupBody, groupMsgReadReport),
+			"group_open_http_svc/group_msg_recall":                bind(groupBody, groupMsgRecall),
+			"group_open_http_svc/send_group_system_notification":  bind(groupBody, sendGroupSystemNotification),
 		}),
 		r.add(authSession, map[string]func(*Call) (any, *Error){
 			"openim/deletemsg": deleteSystemMsg,
@@ -154,24 +154,22 @@ func (c *Call) op() string { return c.Session.User }
 
 // --- create, list, read ---------------------------------------------------------------------------
 
-func createGroup(c *Call) (any, *Error) {
-	var req struct {
-		GroupId         string
-		Type            string
-		Name            string
-		Owner_Account   string
-		Introduction    string
-		Notification    string
-		FaceUrl         string
-		MaxMemberCount  int // tim-js-sdk
-		MaxMemberNum    int // REST
-		ApplyJoinOption string
-		AppDefinedData  []kvIn
-		MemberList      memberList
-	}
-	if e := c.decodeGroup(&req); e != nil {
-		return nil, e
-	}
+type createGroupReq struct {
+	GroupId         string
+	Type            string
+	Name            string
+	Owner_Account   string
+	Introduction    string
+	Notification    string
+	FaceUrl         string
+	MaxMemberCount  int // tim-js-sdk
+	MaxMemberNum    int // REST
+	ApplyJoinOption string
+	AppDefinedData  []kvIn
+	MemberList      memberList
+}
+
+func createGroup(c *Call, req *createGroupReq) (any, error) {
 	spec := state.GroupSpec{ID: req.GroupId, Type: state.GroupType(req.Type), Name: req.Name, Owner: req.Owner_Account,
 		Introduction: req.Introduction, Notification: req.Notification, FaceURL: req.FaceUrl,
 		MaxMemberNum: max(req.MaxMemberCount, req.MaxMemberNum), ApplyJoinOption: state.JoinOption(req.ApplyJoinOption),
@@ -182,7 +180,7 @@ func createGroup(c *Call) (any, *Error) {
 	}
 	g, err := c.App.CreateGroup(c.op(), spec)
 	if err != nil {
-		return nil, asError(err)
+		return nil, err
 	}
 	return map[string]any{"GroupId": g.ID}, nil
 }
@@ -337,28 +335,27 @@ func (c *Call) whose(named, field string) (string, *Error) {
 	return "", fail(CodeGroupNoPermission, "%s %q is not the logged-in user %q", field, named, c.op())
 }
 
-func getJoinedGroupList(c *Call) (any, *Error) {
-	type filters struct {
-		GroupBaseInfoFilter []string
-		SelfInfoFilter      []string
-	}
-	var req struct {
-		Member_Account string
-		Limit          int
-		Offset         int
-		GroupType      string
-		WithHugeGroups int
-		ResponseFilter *filters
-		filters        // webim.js 1.x sends the filters at the top level
-	}
-	if e := c.decodeGroup(&req); e != nil {
-		return nil, e
-	}
+type getJoinedGroupListFilters struct {
+	GroupBaseInfoFilter []string
+	SelfInfoFilter      []string
+}
+
+type getJoinedGroupListReq struct {
+	Member_Account            string
+	Limit                     int
+	Offset                    int
+	GroupType                 string
+	WithHugeGroups            int
+	ResponseFilter            *getJoinedGroupListFilters
+	getJoinedGroupListFilters // webim.js 1.x sends the filters at the top level
+}
+
+func getJoinedGroupList(c *Call, req *getJoinedGroupListReq) (any, error) {
 	user, e := c.whose(req.Member_Account, "Member_Account")
 	if e != nil {
 		return nil, e
 	}
-	f := req.filters
+	f := req.getJoinedGroupListFilters
 	if req.ResponseFilter != nil {
 		f = *req.ResponseFilter
 	}
@@ -423,25 +420,24 @@ func groupErrorItem(id string, err error) map[string]any {
 	return map[string]any{"GroupId": id, "ErrorCode": e.Code, "ErrorInfo": e.Info}
 }
 
-func getGroupInfo(c *Call) (any, *Error) {
-	type filters struct {
-		GroupBaseInfoFilter              []string
-		MemberInfoFilter                 []string
-		AppDefinedDataFilter_Group       []string
-		AppDefinedDataFilter_GroupMember []string
-	}
-	var req struct {
-		GroupIdList    []string
-		ResponseFilter *filters
-		filters        // webim.js 1.x sends the filters at the top level
-	}
-	if e := c.decodeGroup(&req); e != nil {
-		return nil, e
-	}
+type getGroupInfoFilters struct {
+	GroupBaseInfoFilter              []string
+	MemberInfoFilter                 []string
+	AppDefinedDataFilter_Group       []string
+	AppDefinedDataFilter_GroupMember []string
+}
+
+type getGroupInfoReq struct {
+	GroupIdList         []string
+	ResponseFilter      *getGroupInfoFilters
+	getGroupInfoFilters // webim.js 1.x sends the filters at the top level
+}
+
+func getGroupInfo(c *Call, req *getGroupInfoReq) (any, error) {
 	if e := groupIDList(req.GroupIdList); e != nil {
 		return nil, e
 	}
-	f := req.filters
+	f := req.getGroupInfoFilters
 	if req.ResponseFilter != nil {
 		f = *req.ResponseFilter
 	}
@@ -473,15 +469,13 @@ func getGroupInfo(c *Call) (any, *Error) {
 	return map[string]any{"GroupInfo": out}, nil
 }
 
-func getGroupPublicInfo(c *Call) (any, *Error) {
-	var req struct {
-		GroupIdList               []string
-		ResponseFilter            *struct{ GroupBasePublicInfoFilter []string }
-		GroupBasePublicInfoFilter []string // webim.js 1.x
-	}
-	if e := c.decodeGroup(&req); e != nil {
-		return nil, e
-	}
+type getGroupPublicInfoReq struct {
+	GroupIdList               []string
+	ResponseFilter            *struct{ GroupBasePublicInfoFilter []string }
+	GroupBasePublicInfoFilter []string // webim.js 1.x
+}
+
+func getGroupPublicInfo(c *Call, req *getGroupPublicInfoReq) (any, error) {
 	if e := groupIDList(req.GroupIdList); e != nil {
 		return nil, e
 	}
@@ -503,21 +497,19 @@ func getGroupPublicInfo(c *Call) (any, *Error) {
 	return map[string]any{"GroupInfo": out}, nil
 }
 
-func getGroupMemberInfo(c *Call) (any, *Error) {
-	var req struct {
-		GroupId                          string
-		Limit                            int
-		Offset                           int
-		MemberInfoFilter                 []string
-		MemberRoleFilter                 []string
-		AppDefinedDataFilter_GroupMember []string
-	}
-	if e := c.decodeGroup(&req); e != nil {
-		return nil, e
-	}
+type getGroupMemberInfoReq struct {
+	GroupId                          string
+	Limit                            int
+	Offset                           int
+	MemberInfoFilter                 []string
+	MemberRoleFilter                 []string
+	AppDefinedDataFilter_GroupMember []string
+}
+
+func getGroupMemberInfo(c *Call, req *getGroupMemberInfoReq) (any, error) {
 	members, err := c.App.GroupMembers(c.op(), req.GroupId)
 	if err != nil {
-		return nil, asError(err)
+		return nil, err
 	}
 	roles := map[string]bool{}
 	for _, r := range req.MemberRoleFilter {
@@ -537,22 +529,20 @@ func getGroupMemberInfo(c *Call) (any, *Error) {
 	return map[string]any{"MemberNum": len(members), "MemberList": list}, nil
 }
 
-func getSpecifiedGroupMemberInfo(c *Call) (any, *Error) {
-	var req struct {
-		GroupId                          string
-		Member_List_Account              []string
-		MemberInfoFilter                 []string
-		AppDefinedDataFilter_GroupMember []string
-	}
-	if e := c.decodeGroup(&req); e != nil {
-		return nil, e
-	}
+type getSpecifiedGroupMemberInfoReq struct {
+	GroupId                          string
+	Member_List_Account              []string
+	MemberInfoFilter                 []string
+	AppDefinedDataFilter_GroupMember []string
+}
+
+func getSpecifiedGroupMemberInfo(c *Call, req *getSpecifiedGroupMemberInfoReq) (any, error) {
 	if len(req.Member_List_Account) == 0 {
 		return nil, fail(CodeGroupBadParam, "Member_List_Account is empty")
 	}
 	members, err := c.App.GroupMembers(c.op(), req.GroupId)
 	if err != nil {
-		return nil, asError(err)
+		return nil, err
 	}
 	byID := map[string]state.Member{}
 	for _, m := range members {
@@ -570,22 +560,20 @@ func getSpecifiedGroupMemberInfo(c *Call) (any, *Error) {
 
 // --- changing the group -----------------------------------------------------------------------------
 
-func modifyGroupBaseInfo(c *Call) (any, *Error) {
-	var req struct {
-		GroupId         string
-		Name            *string
-		Introduction    *string
-		Notification    *string
-		FaceUrl         *string
-		MaxMemberNum    *int
-		MaxMemberCount  *int // tim-js-sdk
-		ApplyJoinOption *string
-		ShutUpAllMember *string
-		AppDefinedData  []kvIn
-	}
-	if e := c.decodeGroup(&req); e != nil {
-		return nil, e
-	}
+type modifyGroupBaseInfoReq struct {
+	GroupId         string
+	Name            *string
+	Introduction    *string
+	Notification    *string
+	FaceUrl         *string
+	MaxMemberNum    *int
+	MaxMemberCount  *int // tim-js-sdk
+	ApplyJoinOption *string
+	ShutUpAllMember *string
+	AppDefinedData  []kvIn
+}
+
+func modifyGroupBaseInfo(c *Call, req *modifyGroupBaseInfoReq) (any, error) {
 	ch := state.GroupChange{Name: req.Name, Introduction: req.Introduction, Notification: req.Notification,
 		FaceURL: req.FaceUrl, MaxMemberNum: req.MaxMemberNum, AppDefinedData: kvsIn(req.AppDefinedData)}
 	if req.MaxMemberCount != nil {
@@ -603,23 +591,21 @@ func modifyGroupBaseInfo(c *Call) (any, *Error) {
 		ch.ShutUpAll = &on
 	}
 	if _, err := c.App.ModifyGroup(c.op(), req.GroupId, ch); err != nil {
-		return nil, asError(err)
+		return nil, err
 	}
 	return nil, nil
 }
 
-func addGroupMember(c *Call) (any, *Error) {
-	var req struct {
-		GroupId    string
-		MemberList memberList
-		Silence    int
-	}
-	if e := c.decodeGroup(&req); e != nil {
-		return nil, e
-	}
+type addGroupMemberReq struct {
+	GroupId    string
+	MemberList memberList
+	Silence    int
+}
+
+func addGroupMember(c *Call, req *addGroupMemberReq) (any, error) {
 	res, err := c.App.AddMembers(c.op(), req.GroupId, req.MemberList.ids(), req.Silence == 1)
 	if err != nil {
-		return nil, asError(err)
+		return nil, err
 	}
 	type result struct {
 		Member_Account string `json:"Member_Account"`
@@ -632,35 +618,28 @@ func addGroupMember(c *Call) (any, *Error) {
 	return map[string]any{"MemberList": list}, nil
 }
 
-func deleteGroupMember(c *Call) (any, *Error) {
-	var req struct {
-		GroupId             string
-		MemberToDel_Account memberList
-		Silence             int
-		Reason              string
-	}
-	if e := c.decodeGroup(&req); e != nil {
-		return nil, e
-	}
-	if err := c.App.RemoveMembers(c.op(), req.GroupId, req.MemberToDel_Account.ids(), req.Reason, req.Silence == 1); err != nil {
-		return nil, asError(err)
-	}
-	return nil, nil
+type deleteGroupMemberReq struct {
+	GroupId             string
+	MemberToDel_Account memberList
+	Silence             int
+	Reason              string
 }
 
-func modifyGroupMemberInfo(c *Call) (any, *Error) {
-	var req struct {
-		GroupId              string
-		Member_Account       string
-		Role                 *string
-		MsgFlag              *string
-		NameCard             *string
-		ShutUpTime           *int64
-		AppMemberDefinedData []kvIn
-	}
-	if e := c.decodeGroup(&req); e != nil {
-		return nil, e
-	}
+func deleteGroupMember(c *Call, req *deleteGroupMemberReq) (any, error) {
+	return nil, c.App.RemoveMembers(c.op(), req.GroupId, req.MemberToDel_Account.ids(), req.Reason, req.Silence == 1)
+}
+
+type modifyGroupMemberInfoReq struct {
+	GroupId              string
+	Member_Account       string
+	Role                 *string
+	MsgFlag              *string
+	NameCard             *string
+	ShutUpTime           *int64
+	AppMemberDefinedData []kvIn
+}
+
+func modifyGroupMemberInfo(c *Call, req *modifyGroupMemberInfoReq) (any, error) {
 	ch := state.MemberChange{NameCard: req.NameCard, ShutUpSeconds: req.ShutUpTime,
 		AppMemberDefinedData: kvsIn(req.AppMemberDefinedData)}
 	if req.Role != nil {
@@ -672,81 +651,55 @@ func modifyGroupMemberInfo(c *Call) (any, *Error) {
 		ch.MsgFlag = &f
 	}
 	if _, err := c.App.ModifyMember(c.op(), req.GroupId, req.Member_Account, ch); err != nil {
-		return nil, asError(err)
+		return nil, err
 	}
 	return nil, nil
 }
 
-func forbidSendMsg(c *Call) (any, *Error) {
-	var req struct {
-		GroupId         string
-		Members_Account memberList
-		ShutUpTime      *int64
-	}
-	if e := c.decodeGroup(&req); e != nil {
-		return nil, e
-	}
+type forbidSendMsgReq struct {
+	GroupId         string
+	Members_Account memberList
+	ShutUpTime      *int64
+}
+
+func forbidSendMsg(c *Call, req *forbidSendMsgReq) (any, error) {
 	if req.ShutUpTime == nil {
 		return nil, fail(CodeGroupBadParam, "ShutUpTime is missing")
 	}
-	if err := c.App.MuteMembers(c.op(), req.GroupId, req.Members_Account.ids(), *req.ShutUpTime); err != nil {
-		return nil, asError(err)
-	}
-	return nil, nil
+	return nil, c.App.MuteMembers(c.op(), req.GroupId, req.Members_Account.ids(), *req.ShutUpTime)
 }
 
 type groupIDReq struct{ GroupId string }
 
-func quitGroup(c *Call) (any, *Error) {
-	var req groupIDReq
-	if e := c.decodeGroup(&req); e != nil {
-		return nil, e
-	}
-	if err := c.App.QuitGroup(c.op(), req.GroupId); err != nil {
-		return nil, asError(err)
-	}
-	return nil, nil
+func quitGroup(c *Call, req *groupIDReq) (any, error) {
+	return nil, c.App.QuitGroup(c.op(), req.GroupId)
 }
 
-func destroyGroup(c *Call) (any, *Error) {
-	var req groupIDReq
-	if e := c.decodeGroup(&req); e != nil {
-		return nil, e
-	}
-	if err := c.App.DestroyGroup(c.op(), req.GroupId); err != nil {
-		return nil, asError(err)
-	}
-	return nil, nil
+func destroyGroup(c *Call, req *groupIDReq) (any, error) {
+	return nil, c.App.DestroyGroup(c.op(), req.GroupId)
 }
 
-func changeGroupOwner(c *Call) (any, *Error) {
-	var req struct {
-		GroupId          string
-		NewOwner_Account string
-	}
-	if e := c.decodeGroup(&req); e != nil {
-		return nil, e
-	}
-	if err := c.App.ChangeOwner(c.op(), req.GroupId, req.NewOwner_Account); err != nil {
-		return nil, asError(err)
-	}
-	return nil, nil
+type changeGroupOwnerReq struct {
+	GroupId          string
+	NewOwner_Account string
+}
+
+func changeGroupOwner(c *Call, req *changeGroupOwnerReq) (any, error) {
+	return nil, c.App.ChangeOwner(c.op(), req.GroupId, req.NewOwner_Account)
 }
 
 // --- applications ---------------------------------------------------------------------------------
 
-func applyJoinGroup(c *Call) (any, *Error) {
-	var req struct {
-		GroupId          string
-		ApplyMsg         string
-		UserDefinedField string
-	}
-	if e := c.decodeGroup(&req); e != nil {
-		return nil, e
-	}
+type applyJoinGroupReq struct {
+	GroupId          string
+	ApplyMsg         string
+	UserDefinedField string
+}
+
+func applyJoinGroup(c *Call, req *applyJoinGroupReq) (any, error) {
 	joined, err := c.App.ApplyJoin(c.op(), req.GroupId, req.ApplyMsg, req.UserDefinedField)
 	if err != nil {
-		return nil, asError(err)
+		return nil, err
 	}
 	status := "WaitAdminApproval"
 	if joined {
@@ -759,41 +712,37 @@ func applyJoinGroup(c *Call) (any, *Error) {
 	return reply, nil
 }
 
-func handleApplyJoinGroup(c *Call) (any, *Error) {
-	var req struct {
-		GroupId           string
-		Applicant_Account string
-		HandleMsg         string
-		ApprovalMsg       string
-		Authentication    string
-		MsgKey            string
-		UserDefinedField  string
-	}
-	if e := c.decodeGroup(&req); e != nil {
-		return nil, e
-	}
+type handleApplyJoinGroupReq struct {
+	GroupId           string
+	Applicant_Account string
+	HandleMsg         string
+	ApprovalMsg       string
+	Authentication    string
+	MsgKey            string
+	UserDefinedField  string
+}
+
+func handleApplyJoinGroup(c *Call, req *handleApplyJoinGroupReq) (any, error) {
 	if req.HandleMsg != "Agree" && req.HandleMsg != "Reject" {
 		return nil, fail(CodeGroupBadParam, "HandleMsg %q is not Agree or Reject", req.HandleMsg)
 	}
 	err := c.App.HandleApplication(c.op(), req.GroupId, req.Applicant_Account, req.HandleMsg == "Agree",
 		req.ApprovalMsg, req.Authentication, req.MsgKey)
 	if err != nil {
-		return nil, asError(err)
+		return nil, err
 	}
 	return nil, nil
 }
 
 // getGroupPendency lists the join applications the user handles, all in one page: tim-js-sdk
 // pages on as long as NextStartTime is not 0, and deletes the notices of handled ones.
-func getGroupPendency(c *Call) (any, *Error) {
-	var req struct {
-		StartTime      int64
-		Limit          int
-		Handle_Account string
-	}
-	if e := c.decodeGroup(&req); e != nil {
-		return nil, e
-	}
+type getGroupPendencyReq struct {
+	StartTime      int64
+	Limit          int
+	Handle_Account string
+}
+
+func getGroupPendency(c *Call, req *getGroupPendencyReq) (any, error) {
 	user, e := c.whose(req.Handle_Account, "Handle_Account")
 	if e != nil {
 		return nil, e
@@ -820,21 +769,19 @@ func getGroupPendency(c *Call) (any, *Error) {
 
 // --- messages -------------------------------------------------------------------------------------
 
-func sendGroupMsg(c *Call) (any, *Error) {
-	var req struct {
-		GroupId         string
-		From_Account    string
-		Random          uint32
-		ClientSeq       uint64
-		MsgPriority     json.RawMessage // tim-js-sdk: "High"…; webim.js: "COMMON"…; REST: string
-		MsgBody         []MsgElem
-		OnlineOnlyFlag  int
-		CloudCustomData string
-		MsgClientTime   int64 // the WebSocket generation's client time
-	}
-	if e := c.decodeGroup(&req); e != nil {
-		return nil, e
-	}
+type sendGroupMsgReq struct {
+	GroupId         string
+	From_Account    string
+	Random          uint32
+	ClientSeq       uint64
+	MsgPriority     json.RawMessage // tim-js-sdk: "High"…; webim.js: "COMMON"…; REST: string
+	MsgBody         []MsgElem
+	OnlineOnlyFlag  int
+	CloudCustomData string
+	MsgClientTime   int64 // the WebSocket generation's client time
+}
+
+func sendGroupMsg(c *Call, req *sendGroupMsgReq) (any, error) {
 	if req.GroupId == "" {
 		return nil, fail(CodeGroupBadParam, "GroupId is missing")
 	}
@@ -849,24 +796,22 @@ func sendGroupMsg(c *Call) (any, *Error) {
 	m, err := c.App.SendGroupMessage(c.op(), state.GroupMessage{GroupID: req.GroupId, From: req.From_Account,
 		Random: req.Random, ClientSeq: req.ClientSeq, ClientTime: req.MsgClientTime, Priority: prio, Body: body, OnlineOnly: req.OnlineOnlyFlag == 1, CloudCustomData: req.CloudCustomData})
 	if err != nil {
-		return nil, asError(err)
+		return nil, err
 	}
 	return map[string]any{"MsgSeq": m.Seq, "MsgTime": m.Time}, nil
 }
 
-func groupMsgGet(c *Call) (any, *Error) {
-	var req struct {
-		GroupId         string
-		ReqMsgSeq       uint64
-		ReqMsgNumber    int
-		WithRecalledMsg int
-	}
-	if e := c.decodeGroup(&req); e != nil {
-		return nil, e
-	}
+type groupMsgGetReq struct {
+	GroupId         string
+	ReqMsgSeq       uint64
+	ReqMsgNumber    int
+	WithRecalledMsg int
+}
+
+func groupMsgGet(c *Call, req *groupMsgGetReq) (any, error) {
 	p, err := c.App.GroupHistory(c.op(), req.GroupId, req.ReqMsgSeq, req.ReqMsgNumber)
 	if err != nil {
-		return nil, asError(err)
+		return nil, err
 	}
 	list := make([]GroupMsg, len(p.Items))
 	for i, it := range p.Items {
@@ -887,35 +832,28 @@ func groupMsgGet(c *Call) (any, *Error) {
 	return map[string]any{"GroupId": req.GroupId, "IsFinished": finished, "NextSequence": next, "RspMsgList": list}, nil
 }
 
-func groupMsgReadReport(c *Call) (any, *Error) {
-	var req struct {
-		GroupId      string
-		MsgReadedSeq uint64
-	}
-	if e := c.decodeGroup(&req); e != nil {
-		return nil, e
-	}
-	if err := c.App.MarkGroupRead(c.op(), req.GroupId, req.MsgReadedSeq); err != nil {
-		return nil, asError(err)
-	}
-	return nil, nil
+type groupMsgReadReportReq struct {
+	GroupId      string
+	MsgReadedSeq uint64
 }
 
-func groupMsgRecall(c *Call) (any, *Error) {
-	var req struct {
-		GroupId    string
-		MsgSeqList []struct{ MsgSeq uint64 }
-	}
-	if e := c.decodeGroup(&req); e != nil {
-		return nil, e
-	}
+func groupMsgReadReport(c *Call, req *groupMsgReadReportReq) (any, error) {
+	return nil, c.App.MarkGroupRead(c.op(), req.GroupId, req.MsgReadedSeq)
+}
+
+type groupMsgRecallReq struct {
+	GroupId    string
+	MsgSeqList []struct{ MsgSeq uint64 }
+}
+
+func groupMsgRecall(c *Call, req *groupMsgRecallReq) (any, error) {
 	seqs := make([]uint64, len(req.MsgSeqList))
 	for i, s := range req.MsgSeqList {
 		seqs[i] = s.MsgSeq
 	}
 	res, err := c.App.RecallGroupMessages(c.op(), req.GroupId, seqs)
 	if err != nil {
-		return nil, asError(err)
+		return nil, err
 	}
 	type ret struct {
 		MsgSeq  uint64 `json:"MsgSeq"`
@@ -928,19 +866,14 @@ func groupMsgRecall(c *Call) (any, *Error) {
 	return map[string]any{"RecallRetList": list}, nil
 }
 
-func sendGroupSystemNotification(c *Call) (any, *Error) {
-	var req struct {
-		GroupId           string
-		ToMembers_Account memberList
-		Content           string
-	}
-	if e := c.decodeGroup(&req); e != nil {
-		return nil, e
-	}
-	if err := c.App.SendCustomNotice(c.op(), req.GroupId, req.ToMembers_Account.ids(), req.Content); err != nil {
-		return nil, asError(err)
-	}
-	return nil, nil
+type sendGroupSystemNotificationReq struct {
+	GroupId           string
+	ToMembers_Account memberList
+	Content           string
+}
+
+func sendGroupSystemNotification(c *Call, req *sendGroupSystemNotificationReq) (any, error) {
+	return nil, c.App.SendCustomNotice(c.op(), req.GroupId, req.ToMembers_Account.ids(), req.Content)
 }
 
 // deleteSystemMsg removes handled group system notices (tim-js-sdk after handleGroupApplication,

@@ -298,3 +298,32 @@ func (r routes) add(auth auth, fns map[string]func(*Call) (any, *Error)) error {
 	}
 	return nil
 }
+
+// decoder reads a request body into v with a service's error codes (the group service answers
+// 10011/10004 where the others answer 90001).
+type decoder func(c *Call, v any) *Error
+
+var (
+	openimBody decoder = (*Call).decode
+	groupBody  decoder = (*Call).decodeGroup
+)
+
+// bind makes a route of a handler that takes its decoded request: decode the body into a fresh Req
+// with the service's decoder, call fn, and map what it refuses (state reasons, UserSig failures,
+// an *Error of its own) onto the wire; the pipeline encodes the answer.
+func bind[Req any](dec decoder, fn func(c *Call, req *Req) (any, error)) func(*Call) (any, *Error) {
+	return func(c *Call) (any, *Error) {
+		var req Req
+		if e := dec(c, &req); e != nil {
+			return nil, e
+		}
+		out, err := fn(c, &req)
+		if te, ok := err.(*Error); ok && te == nil {
+			err = nil // a nil *Error returned as error
+		}
+		if err != nil {
+			return nil, asError(err)
+		}
+		return out, nil
+	}
+}
