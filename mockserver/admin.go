@@ -302,23 +302,23 @@ func (s *Server) adminKick(w http.ResponseWriter, r *http.Request, app *state.Ap
 		return
 	}
 	user := r.PathValue("user")
-	switch req.Type {
-	case state.KickMultipleAccount, state.KickMultipleDevice, state.KickUserSigExpired:
-	default:
-		adminError(w, http.StatusBadRequest, "type: want %s, %s or %s, got %q",
-			state.KickMultipleAccount, state.KickMultipleDevice, state.KickUserSigExpired, req.Type)
+	if !hasUser(w, app, user) {
 		return
 	}
-	if !app.HasUser(user) {
-		adminError(w, http.StatusNotFound, "no user %q in sdkappid %d", user, app.ID())
-		return
-	}
-	n, err := app.Kick(user, req.Type)
+	out, err := scenario.Do(app, scenario.Push{Kick: &scenario.Kick{User: user, Type: req.Type}})
 	if err != nil {
 		adminError(w, http.StatusBadRequest, "%v", err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"kicked": n})
+	writeJSON(w, http.StatusOK, map[string]any{"kicked": out.Kicked})
+}
+
+func hasUser(w http.ResponseWriter, app *state.App, user string) bool {
+	if !app.HasUser(user) {
+		adminError(w, http.StatusNotFound, "no user %q in sdkappid %d", user, app.ID())
+		return false
+	}
+	return true
 }
 
 // adminLoginPolicy reads or replaces the tenant's login policy ({"multiple_instances":bool}).
@@ -343,16 +343,12 @@ func (s *Server) adminEvent(w http.ResponseWriter, r *http.Request, app *state.A
 		adminError(w, http.StatusBadRequest, "body: want the event as a JSON object, e.g. {\"Event\":9,\"C2cMsgArray\":[…]}: %v", err)
 		return
 	}
-	proto := r.URL.Query().Get("protocol")
-	if proto == "" {
-		proto = "tim"
-	}
 	user := r.PathValue("user")
-	if !app.HasUser(user) {
-		adminError(w, http.StatusNotFound, "no user %q in sdkappid %d", user, app.ID())
+	if !hasUser(w, app, user) {
 		return
 	}
-	if err := app.PushRaw(user, state.RawEvent{Protocol: proto, Body: bytes.TrimSpace(b)}); err != nil {
+	ev := &scenario.Event{User: user, Protocol: r.URL.Query().Get("protocol"), Body: json.RawMessage(bytes.TrimSpace(b))}
+	if _, err := scenario.Do(app, scenario.Push{Event: ev}); err != nil {
 		adminError(w, http.StatusBadRequest, "%v", err)
 		return
 	}
@@ -370,30 +366,10 @@ func (s *Server) adminClock(w http.ResponseWriter, r *http.Request, app *state.A
 		if !decodeJSON(w, r, &req) {
 			return
 		}
-		var at time.Time
-		switch {
-		case req.Freeze != "" && req.Unfreeze:
-			adminError(w, http.StatusBadRequest, "freeze and unfreeze cannot be combined")
+		cl := &scenario.Clock{Advance: req.Advance, Freeze: req.Freeze, Unfreeze: req.Unfreeze}
+		if _, err := scenario.Do(app, scenario.Push{Clock: cl}); err != nil {
+			adminError(w, http.StatusBadRequest, "%v", err)
 			return
-		case req.Freeze == "" && !req.Unfreeze && req.Advance == 0:
-			adminError(w, http.StatusBadRequest, `give "advance" (e.g. "10m"), "freeze" ("now" or RFC 3339) or "unfreeze": true`)
-			return
-		case req.Freeze != "" && req.Freeze != "now":
-			t, err := time.Parse(time.RFC3339, req.Freeze)
-			if err != nil {
-				adminError(w, http.StatusBadRequest, `freeze: want "now" or an RFC 3339 time such as 2024-05-01T12:00:00Z, got %q`, req.Freeze)
-				return
-			}
-			at = t
-		}
-		switch {
-		case req.Unfreeze:
-			c.Unfreeze()
-		case req.Freeze != "":
-			c.Freeze(at)
-		}
-		if req.Advance != 0 {
-			c.Advance(req.Advance.D())
 		}
 	}
 	now := c.Now()
@@ -403,7 +379,7 @@ func (s *Server) adminClock(w http.ResponseWriter, r *http.Request, app *state.A
 // adminReclaim is the service taking a group back: group system notice 11 to every member.
 func (s *Server) adminReclaim(w http.ResponseWriter, r *http.Request, app *state.App, _ *fault.Rules) {
 	g := r.PathValue("groupId")
-	if err := app.ReclaimGroup(g); err != nil {
+	if _, err := scenario.Do(app, scenario.Push{Reclaim: &scenario.Reclaim{Group: g}}); err != nil {
 		var se *state.Error
 		if errors.As(err, &se) && se.Reason == state.GroupNotFound {
 			adminError(w, http.StatusNotFound, "%v", err)

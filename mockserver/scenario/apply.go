@@ -261,18 +261,55 @@ func (e *RunError) Error() string {
 
 func (e *RunError) Unwrap() error { return e.Err }
 
+// Do runs one push action on app at once, checked as a scenario's pushes are (errors name the
+// field: "kick.type: want one of …"; an unknown user is "… no user"). The admin API's kick, event,
+// clock and reclaim endpoints run their actions through it, so a scenario push and an admin call
+// are the same action. At, After and Delay are ignored.
+func Do(app *state.App, pu Push) (Outcome, error) {
+	known := func(path, user string) error {
+		if app.HasUser(user) {
+			return nil
+		}
+		return errAt(path, "no user %q in sdkappid %d", user, app.ID())
+	}
+	if err := pu.checkAction("", known); err != nil {
+		return Outcome{}, err
+	}
+	if pu.Kick != nil {
+		n, err := pu.Kick.run(app)
+		return Outcome{Text: kickText(n), Kicked: n}, err
+	}
+	text, err := pu.do(app, newMessenger(uint64(app.ID())))
+	return Outcome{Text: text}, err
+}
+
+// Outcome is what an action did: the text a push's status shows, and for a kick how many sessions
+// it ended.
+type Outcome struct {
+	Text   string
+	Kicked int
+}
+
+func (k Kick) run(app *state.App) (int, error) { return app.Kick(k.User, k.Type) }
+
+func kickText(n int) string { return fmt.Sprintf("kicked %d session(s)", n) }
+
 // do carries out a push's action.
 func (pu Push) do(app *state.App, msgs *messenger) (string, error) {
 	switch {
 	case pu.Kick != nil:
-		n, err := app.Kick(pu.Kick.User, pu.Kick.Type)
-		return fmt.Sprintf("kicked %d session(s)", n), err
+		n, err := pu.Kick.run(app)
+		return kickText(n), err
 	case pu.Event != nil:
 		body, err := json.Marshal(pu.Event.Body)
 		if err != nil {
 			return "", err
 		}
-		return "queued", app.PushRaw(pu.Event.User, state.RawEvent{Protocol: "tim", Body: body})
+		proto := pu.Event.Protocol
+		if proto == "" {
+			proto = "tim"
+		}
+		return "queued", app.PushRaw(pu.Event.User, state.RawEvent{Protocol: proto, Body: body})
 	case pu.Message != nil:
 		return "sent", msgs.send(app, *pu.Message)
 	case pu.Clock != nil:

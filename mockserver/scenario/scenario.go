@@ -8,6 +8,7 @@ package scenario
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -195,10 +196,24 @@ type Kick struct {
 	Type string `yaml:"type"`
 }
 
-// Event is a raw long-poll event (e.g. {Event: 9, C2cMsgArray: […]}) queued for User.
+// Event is a raw event of a protocol (default tim: a long-poll event such as {Event: 9,
+// C2cMsgArray: […]}) queued for User as it is. Body is a mapping, or a JSON object as
+// json.RawMessage (the admin API's, kept byte for byte).
 type Event struct {
-	User string `yaml:"user"`
-	Body any    `yaml:"body"`
+	User     string `yaml:"user"`
+	Protocol string `yaml:"protocol"`
+	Body     any    `yaml:"body"`
+}
+
+func isObject(v any) bool {
+	switch b := v.(type) {
+	case map[string]any:
+		return true
+	case json.RawMessage:
+		var m map[string]json.RawMessage
+		return json.Unmarshal(b, &m) == nil && m != nil
+	}
+	return false
 }
 
 // Reclaim reclaims a group (group system notice 11).
@@ -525,46 +540,55 @@ func (pu Push) check(p string, known func(string, string) error) error {
 			}
 		}
 	}
+	return pu.checkAction(p, known)
+}
+
+// checkAction checks the push's one action; p is its path ("pushes[2]"), or "" for an action
+// run on its own (Do).
+func (pu Push) checkAction(p string, known func(string, string) error) error {
+	if p != "" {
+		p += "."
+	}
 	var actions []string
 	if k := pu.Kick; k != nil {
 		actions = append(actions, "kick")
-		if err := firstErr(known(p+".kick.user", k.User), oneOf(p+".kick.type", k.Type, kickTypes)); err != nil {
+		if err := firstErr(known(p+"kick.user", k.User), oneOf(p+"kick.type", k.Type, kickTypes)); err != nil {
 			return err
 		}
 	}
 	if e := pu.Event; e != nil {
 		actions = append(actions, "event")
-		if err := known(p+".event.user", e.User); err != nil {
+		if err := known(p+"event.user", e.User); err != nil {
 			return err
 		}
-		if _, ok := e.Body.(map[string]any); !ok {
-			return errAt(p+".event.body", "want the event as a mapping, e.g. {Event: 9, C2cMsgArray: [...]}")
+		if !isObject(e.Body) {
+			return errAt(p+"event.body", "want the event as a mapping, e.g. {Event: 9, C2cMsgArray: [...]}")
 		}
 	}
 	if m := pu.Message; m != nil {
 		actions = append(actions, "message")
-		if err := m.check(p+".message", known); err != nil {
+		if err := m.check(p+"message", known); err != nil {
 			return err
 		}
 	}
 	if c := pu.Clock; c != nil {
 		actions = append(actions, "clock")
-		if err := c.check(p + ".clock"); err != nil {
+		if err := c.check(p + "clock"); err != nil {
 			return err
 		}
 	}
 	if r := pu.Reclaim; r != nil {
 		actions = append(actions, "reclaim")
 		if r.Group == "" {
-			return errAt(p+".reclaim.group", "is required")
+			return errAt(p+"reclaim.group", "is required")
 		}
 	}
 	actions = append(actions, pu.Actions.set()...)
 	if len(actions) != 1 {
-		return errAt(p, "give exactly one action (kick, event, message, clock, reclaim, %s), got %d",
+		return errAt(strings.TrimSuffix(p, "."), "give exactly one action (kick, event, message, clock, reclaim, %s), got %d",
 			strings.Join(actionKeys, ", "), len(actions))
 	}
-	return pu.Actions.check(p, known)
+	return pu.Actions.check(strings.TrimSuffix(p, "."), known)
 }
 
 // actionKey is the key of the push's action in the file.

@@ -1,6 +1,7 @@
 package scenario_test
 
 import (
+	"encoding/json"
 	"errors"
 	"io/fs"
 	"os"
@@ -332,5 +333,32 @@ func TestLoginPolicy(t *testing.T) {
 	}
 	if _, err := scenario.Parse("bad.yaml", []byte("login: {multiple: true}\n")); err == nil || !strings.Contains(err.Error(), "login.multiple") {
 		t.Fatalf("unknown key: %v", err)
+	}
+}
+
+// Do runs a push's action on its own, checked as in a scenario file (the admin API's kick, event,
+// clock and reclaim go through it).
+func TestDoRunsOneActionCheckedAsAPush(t *testing.T) {
+	app := state.NewApp(state.Options{SDKAppID: 1400000001, Secret: "s"})
+	defer app.Close()
+	app.Login("bob")
+	for _, c := range []struct {
+		pu   scenario.Push
+		want string
+	}{
+		{scenario.Push{Kick: &scenario.Kick{User: "bob", Type: "sideways"}}, "kick.type: want one of multipleAccount"},
+		{scenario.Push{Kick: &scenario.Kick{User: "nobody", Type: "multipleAccount"}}, `kick.user: no user "nobody"`},
+		{scenario.Push{Clock: &scenario.Clock{}}, "clock: give freeze, unfreeze or advance"},
+		{scenario.Push{Clock: &scenario.Clock{Freeze: "tomorrow"}}, "clock.freeze: want \"now\" or an RFC 3339 time"},
+		{scenario.Push{Event: &scenario.Event{User: "bob", Body: json.RawMessage(`[1]`)}}, "event.body: want the event as a mapping"},
+		{scenario.Push{}, "give exactly one action"},
+	} {
+		if _, err := scenario.Do(app, c.pu); err == nil || !strings.HasPrefix(err.Error(), c.want) {
+			t.Errorf("%+v: got %v, want %q…", c.pu, err, c.want)
+		}
+	}
+	out, err := scenario.Do(app, scenario.Push{Kick: &scenario.Kick{User: "bob", Type: "multipleAccount"}})
+	if err != nil || out.Kicked != 1 || out.Text != "kicked 1 session(s)" {
+		t.Fatalf("kick: %+v %v", out, err)
 	}
 }

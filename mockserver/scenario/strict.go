@@ -45,7 +45,12 @@ type pathError struct {
 	path, msg string
 }
 
-func (e *pathError) Error() string { return e.path + ": " + e.msg }
+func (e *pathError) Error() string {
+	if e.path == "" {
+		return e.msg
+	}
+	return e.path + ": " + e.msg
+}
 
 func errAt(path, format string, a ...any) error { return &pathError{path, fmt.Sprintf(format, a...)} }
 
