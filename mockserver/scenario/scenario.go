@@ -423,9 +423,7 @@ func (c Clock) freezeAt() (time.Time, error) {
 }
 
 var (
-	groupTypes  = []string{string(state.GroupPrivate), string(state.GroupPublic), string(state.GroupChatRoom), string(state.GroupAVChatRoom)}
 	joinOptions = []string{string(state.JoinFreeAccess), string(state.JoinNeedPermission), string(state.JoinDisableApply)}
-	roles       = []string{string(state.RoleMember), string(state.RoleAdmin)}
 	kickTypes   = []string{state.KickMultipleAccount, state.KickMultipleDevice, state.KickUserSigExpired}
 )
 
@@ -438,40 +436,26 @@ func oneOf(path, v string, allowed []string) error {
 	return errAt(path, "want one of %s, got %q", strings.Join(allowed, ", "), v)
 }
 
+// check leaves the group's own rules (type, name, join option, roles, id) to the state, which
+// enforces them, and checks what only a scenario has: known users, memberships, applications and
+// mutes.
 func (g Group) check(p string, known func(string, string) error) error {
-	if err := oneOf(p+".type", g.Type, groupTypes); err != nil {
-		return err
-	}
-	if g.Name == "" {
-		return errAt(p+".name", "is required")
-	}
-	if strings.HasPrefix(g.ID, "@TGS#") {
-		return errAt(p+".id", "custom group ids may not start with @TGS# (leave id out to have one generated)")
+	var se *state.Error
+	if err := g.spec().Validate(); errors.As(err, &se) && se.Field != "" {
+		return errAt(specPath(p, se.Field), "%s", se.Info)
+	} else if err != nil {
+		return errAt(p, "%v", err)
 	}
 	if g.Owner != "" {
 		if err := known(p+".owner", g.Owner); err != nil {
 			return err
 		}
 	}
-	if g.JoinOption != "" {
-		if err := oneOf(p+".join_option", g.JoinOption, joinOptions); err != nil {
-			return err
-		}
-		if g.Type != string(state.GroupPublic) {
-			return errAt(p+".join_option", "only Public groups take a join_option")
-		}
-	}
-	if g.Type == string(state.GroupAVChatRoom) && len(g.Members) > 0 {
-		return errAt(p+".members", "an AVChatRoom is created without members: they join it")
-	}
 	if len(g.Applications) > 0 && (g.Type != string(state.GroupPublic) || (g.JoinOption != "" && g.JoinOption != string(state.JoinNeedPermission))) {
 		return errAt(p+".applications", "pending applications need a Public group with join_option NeedPermission (its default)")
 	}
 	if g.MuteAll && g.Type == string(state.GroupPrivate) {
 		return errAt(p+".mute_all", "Private groups cannot be muted")
-	}
-	if g.MaxMembers < 0 {
-		return errAt(p+".max_members", "must not be negative")
 	}
 	in := map[string]bool{g.Owner: true}
 	for i, m := range g.Members {
@@ -483,14 +467,6 @@ func (g Group) check(p string, known func(string, string) error) error {
 			return errAt(mp+".user", "%q is already in the group (the owner is a member)", m.User)
 		}
 		in[m.User] = true
-		if m.Role != "" {
-			if err := oneOf(mp+".role", m.Role, roles); err != nil {
-				return err
-			}
-			if m.Role == string(state.RoleAdmin) && g.Type != string(state.GroupPublic) && g.Type != string(state.GroupChatRoom) {
-				return errAt(mp+".role", "%s groups have no admins", g.Type)
-			}
-		}
 		if m.Mute < 0 {
 			return errAt(mp+".mute", "must not be negative")
 		}

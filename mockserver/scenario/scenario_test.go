@@ -183,7 +183,7 @@ func TestLoadErrors(t *testing.T) {
 		{"rule without action", "faults:\n  - match: {command: openim/sendmsg}\n", 2, "faults[0].action", "does nothing"},
 		{"two rule actions", "faults:\n  - drop: true\n    status: 502\n", 3, "faults[0].status", "cannot be combined"},
 		{"bad command", "faults:\n  - match: {command: sendmsg}\n    drop: true\n", 2, "faults[0].match.command", "service/cmd"},
-		{"bad group type", "users: [{id: a}]\ngroups:\n  - {type: Club, name: g, owner: a}\n", 3, "groups[0].type", "want one of Private"},
+		{"bad group type", "users: [{id: a}]\ngroups:\n  - {type: Club, name: g, owner: a}\n", 3, "groups[0].type", `Type "Club" is not Private, Public`},
 		{"event body not a mapping", "users: [{id: a}]\npushes:\n  - at: 0s\n    event: {user: a, body: [1]}\n", 4, "pushes[0].event.body", "as a mapping"},
 		{"syntax", "name: a\nusers: x: y\n", 2, "", "mapping values are not allowed"},
 		{"empty", "", 0, "", "empty"},
@@ -279,8 +279,8 @@ func TestGroupLoadErrors(t *testing.T) {
 		{"  - {id: '@TGS#x', type: Public, name: g}\n", "groups[0].id", "@TGS#"},
 		{"  - {type: Public, name: g, owner: a, members: [{user: a}]}\n", "groups[0].members[0].user", "already in the group"},
 		{"  - {type: Public, name: g, join_option: FreeAccess, applications: [{user: b}]}\n", "groups[0].applications", "NeedPermission"},
-		{"  - {type: Private, name: g, join_option: FreeAccess}\n", "groups[0].join_option", "only Public"},
-		{"  - {type: Public, owner: a}\n", "groups[0].name", "required"},
+		{"  - {type: Private, name: g, join_option: FreeAccess}\n", "groups[0].join_option", "can only be set for Public groups"},
+		{"  - {type: Public, owner: a}\n", "groups[0].name", "Name is missing"},
 		{"  - {type: Public, name: g, members: [{user: b, mute: forever}]}\n", "groups[0].members[0].mute", "invalid duration"},
 	} {
 		_, err := scenario.Parse("g.yaml", []byte(head+c.yaml))
@@ -289,8 +289,16 @@ func TestGroupLoadErrors(t *testing.T) {
 			t.Errorf("%s: got %v", c.yaml, err)
 		}
 	}
-	// What only the group model knows is refused at apply time, naming the group.
-	sc, err := scenario.Parse("g.yaml", []byte(head+"  - {type: Private, name: '"+strings.Repeat("x", 40)+"', owner: a}\n"))
+	// The group model's own rules (here the name's length) are the state's, checked at load and
+	// positioned at the key.
+	_, err := scenario.Parse("g.yaml", []byte(head+"  - {type: Private, name: '"+strings.Repeat("x", 40)+"', owner: a}\n"))
+	var e *scenario.Error
+	if !errors.As(err, &e) || e.Key != "groups[0].name" || e.Line != 3 || !strings.Contains(e.Msg, "more than 30") {
+		t.Fatalf("load: %v", err)
+	}
+	// What the state finds only when it creates the group (more members than max_members) is
+	// refused at apply time, naming the group.
+	sc, err := scenario.Parse("g.yaml", []byte(head+"  - {type: Public, name: g, owner: a, max_members: 1, members: [{user: b}]}\n"))
 	if err != nil {
 		t.Fatal(err)
 	}

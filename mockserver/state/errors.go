@@ -37,9 +37,12 @@ const (
 	SNSSelf            Reason = "sns-self"              // the caller names itself
 )
 
-// Error is a refusal of the state: a Reason and a text for people.
+// Error is a refusal of the state: a Reason and a text for people (protocols answer it as their
+// error text). Field names the field of a spec the state refused ("Members[2].Role"), when it was
+// one: a scenario points at the same field in its file.
 type Error struct {
 	Reason Reason
+	Field  string
 	Info   string
 }
 
@@ -47,4 +50,18 @@ func (e *Error) Error() string { return fmt.Sprintf("%s (%s)", e.Info, e.Reason)
 
 func errorf(r Reason, format string, a ...any) error {
 	return &Error{Reason: r, Info: fmt.Sprintf(format, a...)}
+}
+
+func fieldErr(r Reason, field, format string, a ...any) error {
+	return &Error{Reason: r, Field: field, Info: fmt.Sprintf(format, a...)}
+}
+
+// withField names the spec field of a refusal (err is an *Error from a check of that field).
+func withField(err error, field string) error {
+	if e, ok := err.(*Error); ok {
+		c := *e
+		c.Field = field
+		return &c
+	}
+	return err
 }

@@ -1,6 +1,7 @@
 package state
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -404,13 +405,15 @@ func validKVs(field string, kvs []KV) error {
 	return nil
 }
 
-func (a *App) createGroup(op string, s GroupSpec) (*group, error) {
-	root := a.isRoot(op)
+// Validate checks a group spec on its own, before any tenant sees it: type, name and text
+// lengths, custom data, member limits, the join option, the initial members and their roles, a
+// custom id. The error is an *Error whose Field names the spec field ("Members[2].Role").
+func (s GroupSpec) Validate() error {
 	if !s.Type.valid() {
-		return nil, errorf(GroupBadParam, "Type %q is not Private, Public, ChatRoom or AVChatRoom", s.Type)
+		return fieldErr(GroupBadParam, "Type", "Type %q is not Private, Public, ChatRoom or AVChatRoom", s.Type)
 	}
 	if strings.TrimSpace(s.Name) == "" {
-		return nil, errorf(GroupBadParam, "Name is missing")
+		return fieldErr(GroupBadParam, "Name", "Name is missing")
 	}
 	for _, c := range []struct {
 		f, v string
@@ -418,14 +421,55 @@ func (a *App) createGroup(op string, s GroupSpec) (*group, error) {
 	}{{"Name", s.Name, maxGroupNameBytes}, {"Introduction", s.Introduction, maxIntroductionBytes},
 		{"Notification", s.Notification, maxNotificationBytes}, {"FaceUrl", s.FaceURL, maxFaceURLBytes}} {
 		if err := checkLen(c.f, c.v, c.n); err != nil {
-			return nil, err
+			return withField(err, c.f)
 		}
 	}
 	if err := validKVs("AppDefinedData", s.AppDefinedData); err != nil {
-		return nil, err
+		return withField(err, "AppDefinedData")
 	}
 	if s.MaxMemberNum < 0 {
-		return nil, errorf(GroupBadParam, "MaxMemberNum %d is negative", s.MaxMemberNum)
+		return fieldErr(GroupBadParam, "MaxMemberNum", "MaxMemberNum %d is negative", s.MaxMemberNum)
+	}
+	switch join := s.ApplyJoinOption; {
+	case join == "":
+	case !join.valid():
+		return fieldErr(GroupBadParam, "ApplyJoinOption", "ApplyJoinOption %q is not FreeAccess, NeedPermission or DisableApply", join)
+	case s.Type != GroupPublic && join != defaultJoinOption(s.Type):
+		return fieldErr(GroupBadParam, "ApplyJoinOption", "ApplyJoinOption can only be set for Public groups")
+	}
+	if s.Type == GroupAVChatRoom && len(s.Members) > 0 {
+		return fieldErr(GroupBadParam, "Members", "an AVChatRoom is created without MemberList: members join it")
+	}
+	for i, ms := range s.Members {
+		f := fmt.Sprintf("Members[%d]", i)
+		if ms.User == "" {
+			return fieldErr(GroupBadParam, f+".User", "MemberList[%d].Member_Account is missing", i)
+		}
+		switch ms.Role {
+		case "", RoleMember:
+		case RoleAdmin:
+			if s.Type != GroupPublic && s.Type != GroupChatRoom {
+				return fieldErr(GroupBadParam, f+".Role", "MemberList[%d]: %s groups have no admins", i, s.Type)
+			}
+		default:
+			return fieldErr(GroupBadParam, f+".Role", "MemberList[%d].Role %q is not Admin or Member", i, ms.Role)
+		}
+		if err := validKVs("AppMemberDefinedData", ms.AppMemberDefinedData); err != nil {
+			return withField(err, f+".AppMemberDefinedData")
+		}
+	}
+	if s.ID != "" {
+		if err := validGroupID(s.ID); err != nil {
+			return withField(err, "ID")
+		}
+	}
+	return nil
+}
+
+func (a *App) createGroup(op string, s GroupSpec) (*group, error) {
+	root := a.isRoot(op)
+	if err := s.Validate(); err != nil {
+		return nil, err
 	}
 	owner := s.Owner
 	switch {
@@ -441,37 +485,14 @@ func (a *App) createGroup(op string, s GroupSpec) (*group, error) {
 		return nil, errorf(GroupBadParam, "the app administrator cannot own a group")
 	}
 	join := s.ApplyJoinOption
-	switch {
-	case join == "":
+	if join == "" {
 		join = defaultJoinOption(s.Type)
-	case !join.valid():
-		return nil, errorf(GroupBadParam, "ApplyJoinOption %q is not FreeAccess, NeedPermission or DisableApply", join)
-	case s.Type != GroupPublic && join != defaultJoinOption(s.Type):
-		return nil, errorf(GroupBadParam, "ApplyJoinOption can only be set for Public groups")
-	}
-	if s.Type == GroupAVChatRoom && len(s.Members) > 0 {
-		return nil, errorf(GroupBadParam, "an AVChatRoom is created without MemberList: members join it")
 	}
 	seen := map[string]bool{owner: true}
 	var initial []MemberSpec
 	for i, ms := range s.Members {
-		if ms.User == "" {
-			return nil, errorf(GroupBadParam, "MemberList[%d].Member_Account is missing", i)
-		}
 		if a.users[ms.User] == nil {
 			return nil, errorf(GroupNoAccount, "MemberList[%d]: %q is not an account of app %d", i, ms.User, a.id)
-		}
-		switch ms.Role {
-		case "", RoleMember:
-		case RoleAdmin:
-			if s.Type != GroupPublic && s.Type != GroupChatRoom {
-				return nil, errorf(GroupBadParam, "MemberList[%d]: %s groups have no admins", i, s.Type)
-			}
-		default:
-			return nil, errorf(GroupBadParam, "MemberList[%d].Role %q is not Admin or Member", i, ms.Role)
-		}
-		if err := validKVs("AppMemberDefinedData", ms.AppMemberDefinedData); err != nil {
-			return nil, err
 		}
 		if seen[ms.User] {
 			continue
@@ -492,9 +513,6 @@ func (a *App) createGroup(op string, s GroupSpec) (*group, error) {
 	}
 	id := s.ID
 	if id != "" {
-		if err := validGroupID(id); err != nil {
-			return nil, err
-		}
 		if old := a.groups[id]; old != nil {
 			if old.info.Owner != "" && old.info.Owner == op {
 				return nil, errorf(GroupIDTakenByYou, "group %q already exists and you own it", id)

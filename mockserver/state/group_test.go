@@ -692,3 +692,29 @@ func TestJoinedGroupsAndVisibility(t *testing.T) {
 		t.Errorf("GroupIDs %v", ids)
 	}
 }
+
+// A group spec is checked by the state itself, with the refused field named, before any tenant
+// sees it (scenarios point at the same field in their files).
+func TestGroupSpecValidateNamesTheField(t *testing.T) {
+	for _, c := range []struct {
+		spec  state.GroupSpec
+		field string
+	}{
+		{state.GroupSpec{Type: "Club", Name: "g"}, "Type"},
+		{state.GroupSpec{Type: state.GroupPublic}, "Name"},
+		{state.GroupSpec{Type: state.GroupPrivate, Name: "g", ApplyJoinOption: state.JoinFreeAccess}, "ApplyJoinOption"},
+		{state.GroupSpec{Type: state.GroupAVChatRoom, Name: "g", Members: []state.MemberSpec{{User: "a"}}}, "Members"},
+		{state.GroupSpec{Type: state.GroupPrivate, Name: "g", Members: []state.MemberSpec{{User: "a"}, {User: "b", Role: state.RoleAdmin}}}, "Members[1].Role"},
+		{state.GroupSpec{Type: state.GroupPublic, Name: "g", Members: []state.MemberSpec{{User: "a", Role: "Boss"}}}, "Members[0].Role"},
+		{state.GroupSpec{Type: state.GroupPublic, Name: "g", ID: "@TGS#mine"}, "ID"},
+		{state.GroupSpec{Type: state.GroupPublic, Name: "g", MaxMemberNum: -1}, "MaxMemberNum"},
+	} {
+		var se *state.Error
+		if err := c.spec.Validate(); !errors.As(err, &se) || se.Field != c.field || se.Reason == "" {
+			t.Errorf("%+v: got %v, want a refusal of %s", c.spec, err, c.field)
+		}
+	}
+	if err := (state.GroupSpec{Type: state.GroupPublic, Name: "g", Members: []state.MemberSpec{{User: "a", Role: state.RoleAdmin}}}).Validate(); err != nil {
+		t.Errorf("a valid spec: %v", err)
+	}
+}
