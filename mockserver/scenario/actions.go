@@ -187,7 +187,7 @@ func snsErr(res []state.SNSResult, err error) error {
 	}
 	for _, r := range res {
 		if r.Failed() {
-			return fmt.Errorf("%s: %s (%d)", r.User, r.Info, r.Code)
+			return fmt.Errorf("%s: %s (%s)", r.User, r.Info, r.Reason)
 		}
 	}
 	return nil
@@ -631,7 +631,7 @@ func (a Actions) do(app *state.App, msgs *messenger) (string, error) {
 		if err = snsErr(res, err); err != nil {
 			return "", err
 		}
-		if res[0].Code != state.CodeSNSPending {
+		if res[0].Reason != state.SNSPending {
 			return "friends", nil
 		}
 		if !f.Accept {

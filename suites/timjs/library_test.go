@@ -12,6 +12,7 @@ import (
 
 	"github.com/imharness/imharness/mockserver/scenario"
 	"github.com/imharness/imharness/mockserver/state"
+	"github.com/imharness/imharness/mockserver/tim"
 	"github.com/imharness/imharness/suites/harness"
 )
 
@@ -171,7 +172,7 @@ var _ = Describe("scenario library", Label("scenarios"), func() {
 		libEntry(harness.Case("scenario/notices/notice-11-reclaimed"), "bob", "team", 11, state.DefaultAdminID, func(_ *harness.Tenant, u *harness.User, _ harness.Message) {
 			_, err := u.Send(harness.Ctx(), "createTextMessage", map[string]any{
 				"to": "team", "conversationType": "$TYPES.CONV_GROUP", "payload": map[string]any{"text": "hello?"}})
-			Expect(rejectCode(err)).To(Equal(state.CodeGroupNotFound))
+			Expect(rejectCode(err)).To(Equal(tim.CodeGroupNotFound))
 		}),
 		libEntry(harness.Case("scenario/notices/notice-255-all"), "bob", "team", 255, state.DefaultAdminID, func(_ *harness.Tenant, _ *harness.User, m harness.Message) {
 			Expect(m.Payload).To(HaveKeyWithValue("userDefinedField", "maintenance at 2am"))
@@ -292,30 +293,30 @@ var _ = Describe("scenario library: error codes", Label("scenarios"), func() {
 			after(t)
 			pushesDone(run)
 		},
-		libEntry(harness.Case("scenario/group-errors/10007"), "carol", state.CodeGroupNoPermission,
+		libEntry(harness.Case("scenario/group-errors/10007"), "carol", tim.CodeGroupNoPermission,
 			func(_ *harness.Tenant, u *harness.User) error {
 				awaitGroup(u, "team")
 				_, err := u.Call(harness.Ctx(), "deleteGroupMember", map[string]any{"groupID": "team", "userIDList": []string{"bob"}})
 				return err
 			}, func(t *harness.Tenant) { Expect(memberIDs(t, "team")).To(ContainElement("bob")) }),
-		libEntry(harness.Case("scenario/group-errors/10010"), "dave", state.CodeGroupNotFound,
+		libEntry(harness.Case("scenario/group-errors/10010"), "dave", tim.CodeGroupNotFound,
 			func(_ *harness.Tenant, u *harness.User) error {
 				_, err := u.Call(harness.Ctx(), "joinGroup", map[string]any{"groupID": "team", "type": "$TYPES.GRP_PUBLIC"})
 				return err
 			}, func(*harness.Tenant) {}),
-		libEntry(harness.Case("scenario/group-errors/10013"), "alice", state.CodeGroupAlreadyMember,
+		libEntry(harness.Case("scenario/group-errors/10013"), "alice", tim.CodeGroupAlreadyMember,
 			func(_ *harness.Tenant, u *harness.User) error {
 				apply := u.AwaitMessage("dave's application", isNotice("team", 1))
 				_, err := u.Call(harness.Ctx(), "handleGroupApplication", map[string]any{"handleAction": "Agree",
 					"message": map[string]any{"$message": apply.ID}})
 				return err
 			}, func(t *harness.Tenant) { Expect(memberIDs(t, "team")).To(ConsistOf("alice", "bob", "carol", "dave")) }),
-		libEntry(harness.Case("scenario/group-errors/10014"), "dave", state.CodeGroupFull,
+		libEntry(harness.Case("scenario/group-errors/10014"), "dave", tim.CodeGroupFull,
 			func(_ *harness.Tenant, u *harness.User) error {
 				_, err := u.Call(harness.Ctx(), "joinGroup", map[string]any{"groupID": "team", "type": "$TYPES.GRP_PUBLIC"})
 				return err
 			}, func(t *harness.Tenant) { Expect(memberIDs(t, "team")).To(HaveLen(3)) }),
-		libEntry(harness.Case("scenario/group-errors/10017"), "carol", state.CodeGroupMuted,
+		libEntry(harness.Case("scenario/group-errors/10017"), "carol", tim.CodeGroupMuted,
 			func(t *harness.Tenant, u *harness.User) error {
 				awaitGroup(u, "team")
 				se := sendFails(u, "$TYPES.CONV_GROUP", "team", "can I?")
@@ -324,14 +325,14 @@ var _ = Describe("scenario library: error codes", Label("scenarios"), func() {
 			}, func(t *harness.Tenant) {
 				Expect(nextSeq(t, "team")).To(Equal(uint64(2)), "only the mute's tip is in the group")
 			}),
-		libEntry(harness.Case("scenario/group-errors/10024"), "alice", state.CodeGroupHandled,
+		libEntry(harness.Case("scenario/group-errors/10024"), "alice", tim.CodeGroupHandled,
 			func(_ *harness.Tenant, u *harness.User) error {
 				apply := u.AwaitMessage("dave's application", isNotice("team", 1))
 				_, err := u.Call(harness.Ctx(), "handleGroupApplication", map[string]any{"handleAction": "Agree",
 					"message": map[string]any{"$message": apply.ID}})
 				return err
 			}, func(t *harness.Tenant) { Expect(memberIDs(t, "team")).To(ContainElement("dave")) }),
-		libEntry(harness.Case("scenario/group-errors/10031"), "carol", state.CodeRecallTooLate,
+		libEntry(harness.Case("scenario/group-errors/10031"), "carol", tim.CodeRecallTooLate,
 			func(_ *harness.Tenant, u *harness.User) error {
 				awaitGroup(u, "team")
 				sent := sendGroupText(u, "team", "old news")
@@ -482,7 +483,7 @@ var _ = Describe("scenario library: seeded state", Label("scenarios"), func() {
 		carol := t.Login("carol")
 		awaitGroup(carol, "team")
 		se := sendFails(carol, "$TYPES.CONV_GROUP", "team", "can I?")
-		Expect(se.Code).To(HaveValue(Equal(state.CodeGroupMuted)))
+		Expect(se.Code).To(HaveValue(Equal(tim.CodeGroupMuted)))
 		p := groupProfile(carol, "team")
 		Expect(p.Introduction).To(Equal("the team room"))
 		Expect(p.OwnerID).To(Equal("alice"))
