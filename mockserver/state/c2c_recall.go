@@ -16,7 +16,7 @@ func (a *App) RecallC2C(fromInstance int, op, peer string, seq uint64, random ui
 	defer a.mu.Unlock()
 	from, to := a.users[op], a.users[peer]
 	if from == nil || to == nil {
-		return errorf(CodeInvalidAccount, "no conversation between %q and %q", op, peer)
+		return errorf(InvalidAccount, "no conversation between %q and %q", op, peer)
 	}
 	var m *C2CMessage
 	for _, x := range a.pairs[pairKey(op, peer)] {
@@ -27,9 +27,9 @@ func (a *App) RecallC2C(fromInstance int, op, peer string, seq uint64, random ui
 	now := a.clock.Now().Unix()
 	switch {
 	case m == nil || m.Revoked:
-		return errorf(CodeBadRequest, "%q sent %q no message with MsgSeq %d and MsgRandom %d to recall", op, peer, seq, random)
+		return errorf(BadRequest, "%q sent %q no message with MsgSeq %d and MsgRandom %d to recall", op, peer, seq, random)
 	case now-m.Time > recallWindowSeconds:
-		return errorf(CodeBadRequest, "the message is %d s old: recalls end after %d s", now-m.Time, recallWindowSeconds)
+		return errorf(BadRequest, "the message is %d s old: recalls end after %d s", now-m.Time, recallWindowSeconds)
 	}
 	m.Revoked = true
 	r := &C2CRecall{From: op, To: peer, Seq: seq, Random: random, Time: now}
