@@ -9,6 +9,7 @@ import (
 
 	"github.com/imharness/imharness/mockserver/fault"
 	"github.com/imharness/imharness/mockserver/state"
+	"github.com/imharness/imharness/mockserver/tim"
 	"github.com/imharness/imharness/suites/harness"
 )
 
@@ -44,7 +45,7 @@ var _ = Describe("sync error codes", Label("errors"), func() {
 
 			// The long poll side.
 			carol := t.Login("carol")
-			if code == state.CodeAuthFailed {
+			if code == tim.CodeAuthFailed {
 				kickedAs(carol, state.KickUserSigExpired)
 			} else {
 				ev := carol.Await("ERROR")
@@ -86,7 +87,7 @@ var _ = Describe("sync error codes", Label("errors"), func() {
 			t := env.NewTenant()
 			alice := t.Login("alice")
 			se := sendFails(alice, "$TYPES.CONV_C2C", "nobody", "hello?")
-			Expect(se.Code).To(HaveValue(Equal(state.CodeInvalidAccount)))
+			Expect(se.Code).To(HaveValue(Equal(tim.CodeInvalidAccount)))
 			Expect(failedMessage(se).Status).To(Equal("fail"))
 			Expect(t.App.HasUser("nobody")).To(BeFalse())
 			Expect(faultHits(t)).To(Equal(0)) // from state, not from a fault rule
