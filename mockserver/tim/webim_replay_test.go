@@ -704,7 +704,7 @@ func TestWebIMGroupMemberCalls(t *testing.T) {
 	alice.ok("group_open_http_svc", "forbid_send_msg", fmt.Sprintf(`{"GroupId":%q,"Members_Account":["carol"],"ShutUpTime":60}`, pub))
 	m := webimLogin(f, "carol")
 	r := m.call("group_open_http_svc", "send_group_msg", fmt.Sprintf(`{"GroupId":%q,"From_Account":"carol","Random":1,"MsgBody":[{"MsgType":"TIMTextElem","MsgContent":{"Text":"x"}}],"MsgPriority":"COMMON"}`, pub))
-	want(t, "muted send", fmt.Sprint(r.ActionStatus, *r.ErrorCode), fmt.Sprint("FAIL", state.CodeGroupMuted))
+	want(t, "muted send", fmt.Sprint(r.ActionStatus, *r.ErrorCode), fmt.Sprint("FAIL", tim.CodeGroupMuted))
 	alice.ok("group_open_http_svc", "forbid_send_msg", fmt.Sprintf(`{"GroupId":%q,"Members_Account":["carol"],"ShutUpTime":0}`, pub))
 	m.ok("group_open_http_svc", "send_group_msg", fmt.Sprintf(`{"GroupId":%q,"From_Account":"carol","Random":2,"MsgBody":[{"MsgType":"TIMTextElem","MsgContent":{"Text":"y"}}],"MsgPriority":"COMMON"}`, pub))
 	bob.ok("group_open_http_svc", "msg_read_report", fmt.Sprintf(`{"GroupId":%q,"MsgReadedSeq":1}`, pub))
@@ -717,7 +717,7 @@ func TestWebIMGroupMemberCalls(t *testing.T) {
 	alice.ok("group_open_http_svc", "quit_group", fmt.Sprintf(`{"GroupId":%q}`, pub))
 	bob.ok("group_open_http_svc", "destroy_group", fmt.Sprintf(`{"GroupId":%q}`, pub))
 	gone := bob.call("group_open_http_svc", "get_group_public_info", fmt.Sprintf(`{"GroupIdList":[%q],"ResponseFilter":{"GroupBasePublicInfoFilter":["Name"]}}`, pub))
-	want(t, "public info of a destroyed group (an item ErrorCode > 0 fails the SDK's call)", obj(arr(gone.raw["GroupInfo"])[0])["ErrorCode"], state.CodeGroupNotFound)
+	want(t, "public info of a destroyed group (an item ErrorCode > 0 fails the SDK's call)", obj(arr(gone.raw["GroupInfo"])[0])["ErrorCode"], tim.CodeGroupNotFound)
 
 	// Recent contacts and deleteChat (recentcontact/delete, Type 1 with To_Account).
 	bob.ok("openim", "sendmsg", `{"From_Account":"bob","To_Account":"alice","MsgTimeStamp":1,"MsgSeq":1,"MsgRandom":1,"MsgBody":[{"MsgType":"TIMTextElem","MsgContent":{"Text":"hi"}}]}`)
