@@ -21,7 +21,7 @@ func wsRoutes(r routes) error {
 		"sns/group_get":                                     friendGroups,
 	}), r.add(authSessionOrAdmin, map[string]func(*Call) (any, *Error){
 		// The group profile with the caller's own membership (SelfInfo): get_group_info answers both.
-		"group_open_http_svc/get_group_self_member_info": getGroupInfo,
+		"group_open_http_svc/get_group_self_member_info": bind(groupBody, getGroupInfo),
 	}))
 }
 
