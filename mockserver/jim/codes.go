@@ -65,14 +65,14 @@ func asError(err error) *Error {
 	}
 	var se *state.Error
 	if errors.As(err, &se) {
-		switch se.Code {
-		case state.CodeGroupNotFound:
+		switch se.Reason {
+		case state.GroupNotFound:
 			return &Error{CodeGroupNotExist, se.Info}
-		case state.CodeGroupNoPermission:
+		case state.GroupNoPermission:
 			return &Error{CodeNotInGroup, se.Info}
-		case state.CodeGroupMuted:
+		case state.GroupMuted:
 			return &Error{CodeSilenced, se.Info}
-		case state.CodeInvalidAccount, state.CodeGroupNoAccount:
+		case state.InvalidAccount, state.GroupNoAccount:
 			return &Error{CodeTargetNotExist, se.Info}
 		}
 		return &Error{CodeInvalidParam, se.Info}

@@ -16,12 +16,12 @@ const (
 func groupErr(err error, denied int) error {
 	var se *state.Error
 	if errors.As(err, &se) {
-		switch se.Code {
-		case state.CodeGroupNotFound:
+		switch se.Reason {
+		case state.GroupNotFound:
 			return errf(CodeGroupNotExist, "%s", se.Info)
-		case state.CodeGroupNoPermission:
+		case state.GroupNoPermission:
 			return errf(denied, "%s", se.Info)
-		case state.CodeGroupMuted:
+		case state.GroupMuted:
 			return errf(CodeSilenced, "%s", se.Info)
 		}
 	}
