@@ -221,7 +221,7 @@ func Preflight(nodeDir, sdk string) error {
 	}
 	pkgs := []string{sdk, "xhr2"}
 	if file, ok := strings.CutPrefix(sdk, WebIMPrefix); ok {
-		// A user-given webim.js 1.x file, run by adapters/webim.js: no npm package to look for.
+		// A user-given webim.js 1.x file, run by adapters/legacy-webim.js: no npm package to look for.
 		if _, err := os.Stat(file); err != nil {
 			return fmt.Errorf("the webim.js file %s is missing", file)
 		}

@@ -41,7 +41,7 @@ if (!/^https?:\/\/[^/]+$/.test(cfg.server) || !(cfg.sdkAppID > 0)) {
 // webim.js 1.x is a user-given file with its own API: its adapter serves the same protocol.
 if (cfg.sdk.startsWith('webim.js@file:')) {
   const t0w = performance.now();
-  require('./adapters/webim.js')(cfg, out, (name, data) => out({ event: name, data, t: Math.round((performance.now() - t0w) * 1000) / 1000 }));
+  require('./adapters/legacy-webim.js')(cfg, out, (name, data) => out({ event: name, data, t: Math.round((performance.now() - t0w) * 1000) / 1000 }));
   return;
 }
 
