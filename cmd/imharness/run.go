@@ -153,10 +153,17 @@ func run(cmd *cobra.Command, f runFlags) error {
 		}
 		r.Cases = append(r.Cases, got...)
 	}
-	if nr := notRun(chosen, cases, cat); len(nr) > 0 {
-		fmt.Fprintf(out, "== %s: %d case(s) %s\n", nr[0].SDK, len(nr), nr[0].Failure)
-		r.Cases = append(r.Cases, nr...)
+	nr := notRun(chosen, cases, cat)
+	for i := 0; i < len(nr); {
+		// One line per file family: its cases are consecutive in notRun's answer.
+		j := i
+		for j < len(nr) && nr[j].SDK == nr[i].SDK {
+			j++
+		}
+		fmt.Fprintf(out, "== %s: %d case(s) %s\n", nr[i].SDK, j-i, nr[i].Failure)
+		i = j
 	}
+	r.Cases = append(r.Cases, nr...)
 	r.Duration = time.Since(started)
 	if err := writeReports(report, r); err != nil {
 		return err
