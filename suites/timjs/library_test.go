@@ -194,8 +194,9 @@ var _ = Describe("scenario library", Label("scenarios"), func() {
 		func(name, kind string) {
 			t := env.NewTenant()
 			run := loadLibrary(t, name)
-			// The kick may end the first long poll before Login could see it open.
-			u := t.LoginWithoutPoll(firstUser(name))
+			// The kick may end the session before Login could see its long poll open, or before
+			// the SDK reports SDK_READY.
+			u := t.LoginWithoutReady(firstUser(name))
 			ev := u.Await("KICKED_OUT")
 			var data struct{ Type string }
 			harness.Decode(ev.Data, &data)
@@ -272,7 +273,8 @@ var _ = Describe("scenario library: error codes", Label("scenarios"), func() {
 	It("on sync, 20002: the SDK takes it for an expired UserSig: KICKED_OUT userSigExpired, no more polling", c, func() {
 		t := env.NewTenant()
 		run := loadLibrary(t, libraryName(c))
-		alice := t.LoginWithoutPoll("alice")
+		// The first long poll may be answered before the SDK reports SDK_READY.
+		alice := t.LoginWithoutReady("alice")
 		ev := alice.Await("KICKED_OUT")
 		var data struct{ Type string }
 		harness.Decode(ev.Data, &data)
