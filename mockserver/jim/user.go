@@ -125,12 +125,15 @@ func getUserInfo(x *call) (map[string]any, error) {
 	return map[string]any{"user_info": userInfo(ui, key)}, nil
 }
 
+// userFields are the profile fields update_user_inf sets, by JMessage's names.
+var userFields = map[string]state.ProfileField{"nickname": state.FieldNick, "avatar": state.FieldAvatar,
+	"signature": state.FieldSelfSignature, "region": state.FieldLocation}
+
 func updateUser(x *call) (map[string]any, error) {
 	var items []state.ProfileItem
-	for k, tag := range map[string]string{"nickname": "Tag_Profile_IM_Nick", "avatar": "Tag_Profile_IM_Image",
-		"signature": "Tag_Profile_IM_SelfSignature", "region": "Tag_Profile_IM_Location"} {
+	for k, f := range userFields {
 		if v, ok := x.req[k].(string); ok {
-			items = append(items, state.ProfileItem{Tag: tag, Value: v})
+			items = append(items, state.ProfileItem{Field: f, Value: v})
 		}
 	}
 	if len(items) == 0 {

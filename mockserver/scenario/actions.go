@@ -4,11 +4,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/imharness/imharness/internal/dur"
 	"github.com/imharness/imharness/mockserver/state"
+	"github.com/imharness/imharness/mockserver/tim/profiletag"
 )
 
 // Actions are the domain operations a push can carry out. Each goes through the state exactly as
@@ -165,7 +168,7 @@ type ReadAction struct {
 	Group string `yaml:"group"`
 }
 
-// ProfileAction sets profile tags of User.
+// ProfileAction sets profile fields of User (keys as in users[].profile).
 type ProfileAction struct {
 	User string         `yaml:"user"`
 	Set  map[string]any `yaml:"set"`
@@ -371,9 +374,10 @@ func (a Actions) check(p string, known func(string, string) error) error {
 			return err
 		}
 		if len(pr.Set) == 0 {
-			return errAt(q+".set", "set at least one Tag_Profile_* tag")
+			return errAt(q+".set", "set at least one profile field")
 		}
-		return checkProfile(q+".set", pr.Set)
+		_, err := profileItems(q+".set", pr.Set)
+		return err
 	case a.FriendAdd != nil:
 		f := a.FriendAdd
 		if err := firstErr(known(q+".user", f.User), known(q+".friend", f.Friend)); err != nil {
@@ -400,19 +404,45 @@ func firstOf[T any](ps ...*T) *T {
 	return nil
 }
 
-// checkProfile checks profile tags and values (users[].profile, profile.set).
-func checkProfile(p string, tags map[string]any) error {
-	for _, tag := range sortedKeys(tags) {
-		if len(tag) < len("Tag_Profile_") || tag[:len("Tag_Profile_")] != "Tag_Profile_" {
-			return errAt(p+"."+tag, "profile keys are Tag_Profile_* tags (Tag_Profile_IM_Nick, Tag_Profile_Custom_x…)")
-		}
-		switch tags[tag].(type) {
+// profileItems checks and converts profile fields (users[].profile, profile.set): keys are the
+// state's field names (nick, gender, custom.level…) or Tencent IM's tags (Tag_Profile_IM_Nick,
+// Tag_Profile_Custom_level…, the form older scenarios use); values are strings or numbers, and an
+// enumerated field takes either its domain value (female) or the Tencent one (Gender_Type_Female).
+// Items come sorted by field.
+func profileItems(p string, set map[string]any) ([]state.ProfileItem, error) {
+	items := make([]state.ProfileItem, 0, len(set))
+	for _, key := range sortedKeys(set) {
+		v := set[key]
+		switch v.(type) {
 		case string, int, int64, uint64, float64:
 		default:
-			return errAt(p+"."+tag, "a profile value is a string or a number")
+			return nil, errAt(p+"."+key, "a profile value is a string or a number")
 		}
+		var it state.ProfileItem
+		f := state.ProfileField(key)
+		switch _, custom := f.Custom(); {
+		case strings.HasPrefix(key, "Tag_Profile_"):
+			it = profiletag.In(key, v)
+		case slices.Contains(state.StandardFields, f), custom && len(key) > len("custom."):
+			it = state.ProfileItem{Field: f, Value: v}
+			if s, ok := v.(string); ok {
+				it.Value = profiletag.Value(f, s)
+			}
+		default:
+			return nil, errAt(p+"."+key, "profile keys are %s or custom.<name> (or Tencent IM tags Tag_Profile_*)", fieldNames())
+		}
+		items = append(items, it)
 	}
-	return nil
+	sort.Slice(items, func(i, j int) bool { return items[i].Field < items[j].Field })
+	return items, nil
+}
+
+func fieldNames() string {
+	names := make([]string, len(state.StandardFields))
+	for i, f := range state.StandardFields {
+		names[i] = string(f)
+	}
+	return strings.Join(names, ", ")
 }
 
 func sortedKeys[V any](m map[string]V) []string {
@@ -619,9 +649,9 @@ func (a Actions) do(app *state.App, msgs *messenger) (string, error) {
 		}
 		return "read", app.MarkGroupRead(r.User, r.Group, math.MaxUint64)
 	case a.Profile != nil:
-		var items []state.ProfileItem
-		for _, k := range sortedKeys(a.Profile.Set) {
-			items = append(items, state.ProfileItem{Tag: k, Value: a.Profile.Set[k]})
+		items, err := profileItems("set", a.Profile.Set)
+		if err != nil {
+			return "", err
 		}
 		// Instance 0 is no session: every session of the user and its friends hear of the change.
 		return "set", app.SetProfileFrom(0, a.Profile.User, items)
@@ -637,15 +667,11 @@ func (a Actions) do(app *state.App, msgs *messenger) (string, error) {
 		if !f.Accept {
 			return "request pending", nil
 		}
-		res, err = app.RespondFriends(f.Friend, []state.FriendResponse{{To: f.User, Action: "Response_Action_AgreeAndAdd"}})
+		res, err = app.RespondFriends(f.Friend, []state.FriendResponse{{To: f.User, Accept: true}})
 		return "friends", snsErr(res, err)
 	case a.FriendDelete != nil:
 		f := a.FriendDelete
-		kind := "Delete_Type_Single"
-		if f.Both {
-			kind = "Delete_Type_Both"
-		}
-		res, err := app.DeleteFriends(f.User, []string{f.Friend}, kind)
+		res, err := app.DeleteFriends(f.User, []string{f.Friend}, f.Both)
 		return "unfriended", snsErr(res, err)
 	case a.BlacklistAdd != nil:
 		res, err := app.BlockUsers(a.BlacklistAdd.User, []string{a.BlacklistAdd.Blocks})

@@ -119,7 +119,7 @@ friends: [{user: alice, friend: carol}]
 blacklist: [{user: alice, blocks: carol}]
 messages: [{from: bob, to: alice, text: one}, {from: bob, to: alice, text: two}]
 pushes:
-  - {at: 0s, profile: {user: alice, set: {Tag_Profile_IM_Nick: Al, Tag_Profile_Custom_Level: 3}}}
+  - {at: 0s, profile: {user: alice, set: {nick: Al, Tag_Profile_Custom_Level: 3, Tag_Profile_IM_AllowType: AllowType_Type_DenyAny}}}
   - {at: 0s, friend_add: {user: alice, friend: bob, remark: Bobby, accept: true}}
   - {at: 0s, friend_delete: {user: alice, friend: carol, both: true}}
   - {at: 0s, blacklist_delete: {user: alice, blocks: carol}}
@@ -133,7 +133,7 @@ pushes:
 	apply(t, sc, tg)
 	app := tg.App
 	p, _ := app.Profile("alice")
-	if d := cmp.Diff([]state.ProfileItem{{Tag: "Tag_Profile_Custom_Level", Value: 3}, {Tag: "Tag_Profile_IM_Nick", Value: "Al"}}, p); d != "" {
+	if d := cmp.Diff([]state.ProfileItem{{Field: state.FieldAllowType, Value: state.AllowDenyAny}, {Field: "custom.Level", Value: 3}, {Field: state.FieldNick, Value: "Al"}}, p); d != "" {
 		t.Errorf("profile (-want +got):\n%s", d)
 	}
 	if f := app.Friends("alice"); len(f) != 1 || f[0].User != "bob" || f[0].Remark != "Bobby" {
@@ -216,7 +216,8 @@ func TestActionLoadErrors(t *testing.T) {
 		{"    read: {user: a, peer: b, group: g}\n", "pushes[0].read", "either peer"},
 		{"    group_message: {from: a, group: g}\n", "pushes[0].group_message", "text or body"},
 		{"    group_notice: {group: g}\n", "pushes[0].group_notice.content", "required"},
-		{"    profile: {user: a, set: {nick: x}}\n", "pushes[0].profile.set.nick", "Tag_Profile_"},
+		{"    profile: {user: a, set: {nickname: x}}\n", "pushes[0].profile.set.nickname", "profile keys are nick, avatar"},
+		{"    profile: {user: a, set: {custom.: x}}\n", "pushes[0].profile.set.custom.", "custom.<name>"},
 		{"    create_group: {by: a, type: Private, name: x, members: [{user: b, role: Admin}]}\n", "pushes[0].create_group.members[0].role", "no admins"},
 		{"    quit: {user: a, group: g}\n    dismiss: {by: a, group: g}\n", "pushes[0]", "exactly one action"},
 	} {

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"sort"
 	"sync"
 	"time"
 
@@ -84,11 +83,10 @@ func (sc *Scenario) Apply(t Target) (*Run, error) {
 			app.SetPassword(u.ID, hex.EncodeToString(sum[:]))
 		}
 		if len(u.Profile) > 0 {
-			items := make([]state.ProfileItem, 0, len(u.Profile))
-			for tag, v := range u.Profile {
-				items = append(items, state.ProfileItem{Tag: tag, Value: v})
+			items, err := profileItems("profile", u.Profile)
+			if err != nil {
+				return nil, fmt.Errorf("%s: users %s: %w", sc.File, u.ID, err)
 			}
-			sort.Slice(items, func(i, j int) bool { return items[i].Tag < items[j].Tag })
 			if err := app.SetProfile(u.ID, items); err != nil {
 				return nil, fmt.Errorf("%s: users %s: %w", sc.File, u.ID, err)
 			}

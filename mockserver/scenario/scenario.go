@@ -83,7 +83,7 @@ type Login struct {
 	MultipleInstances bool `yaml:"multiple_instances"`
 }
 
-// User is a seeded account with profile tags (Tag_Profile_IM_Nick: …).
+// User is a seeded account with profile fields (nick: …; see profileItems).
 type User struct {
 	ID      string         `yaml:"id"`
 	Profile map[string]any `yaml:"profile"`
@@ -306,15 +306,8 @@ func (sc *Scenario) check() error {
 			return errAt(p+".id", "user %q is declared twice", u.ID)
 		}
 		users[u.ID] = true
-		for tag, v := range u.Profile {
-			if !strings.HasPrefix(tag, "Tag_Profile_") {
-				return errAt(p+".profile."+tag, "profile keys are Tag_Profile_* tags (Tag_Profile_IM_Nick, Tag_Profile_Custom_x…)")
-			}
-			switch v.(type) {
-			case string, int, int64, uint64, float64:
-			default:
-				return errAt(p+".profile."+tag, "a profile value is a string or a number")
-			}
+		if _, err := profileItems(p+".profile", u.Profile); err != nil {
+			return err
 		}
 	}
 	known := func(path, id string) error {

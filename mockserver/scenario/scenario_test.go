@@ -73,7 +73,8 @@ func TestSeed(t *testing.T) {
 	if got := app.Users(); strings.Join(got, ",") != "alice,bob,mallory" {
 		t.Fatalf("users %v", got)
 	}
-	if p, _ := app.Profile("alice"); len(p) != 2 || p[1].Tag != "Tag_Profile_IM_Nick" || p[1].Value != "Alice" {
+	if p, _ := app.Profile("alice"); len(p) != 2 || p[0] != (state.ProfileItem{Field: state.FieldGender, Value: state.GenderFemale}) ||
+		p[1] != (state.ProfileItem{Field: state.FieldNick, Value: "Alice"}) {
 		t.Fatalf("profile %v", p)
 	}
 	if f := app.Friends("alice"); len(f) != 1 || f[0].User != "bob" || f[0].Remark != "Bobby" {
@@ -175,7 +176,7 @@ func TestLoadErrors(t *testing.T) {
 		{"duplicate key", "name: a\nname: b\n", 2, "name", "given twice"},
 		{"undeclared user", "users: [{id: alice}]\nfriends:\n  - {user: alice, friend: bobb}\n", 3, "friends[0].friend", `"bobb" is not declared`},
 		{"missing user id", "users:\n  - profile: {Tag_Profile_IM_Nick: A}\n", 2, "users[0].id", "needs an id"},
-		{"bad profile tag", "users:\n  - id: a\n    profile: {nick: A}\n", 3, "users[0].profile.nick", "Tag_Profile_"},
+		{"bad profile field", "users:\n  - id: a\n    profile: {nickname: A}\n", 3, "users[0].profile.nickname", "profile keys are nick, avatar"},
 		{"bad kick type", "users: [{id: bob}]\npushes:\n  - at: 1s\n    kick: {user: bob, type: sideways}\n", 4, "pushes[0].kick.type", "want one of multipleAccount"},
 		{"two actions", "users: [{id: bob}]\npushes:\n  - at: 1s\n    kick: {user: bob, type: multipleDevice}\n    clock: {advance: 1m}\n", 3, "pushes[0]", "exactly one action"},
 		{"no step", "users: [{id: bob}]\npushes:\n  - kick: {user: bob, type: multipleDevice}\n", 3, "pushes[0]", "exactly one of at"},

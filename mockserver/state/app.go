@@ -96,7 +96,7 @@ type user struct {
 	id      string
 	tinyID  string
 	created time.Time
-	profile map[string]any // Tag_Profile_* → value
+	profile map[ProfileField]any
 	friends map[string]*friend
 	black   map[string]time.Time
 	pendIn  map[string]*Pendency // friend requests to this user, by requester
@@ -130,7 +130,7 @@ type friend struct {
 }
 
 func newUser(id, tinyID string, now time.Time) *user {
-	return &user{id: id, tinyID: tinyID, created: now, profile: map[string]any{},
+	return &user{id: id, tinyID: tinyID, created: now, profile: map[ProfileField]any{},
 		friends: map[string]*friend{}, black: map[string]time.Time{}, pendIn: map[string]*Pendency{}, readTime: map[string]int64{}, readUpTo: map[string]int{},
 		hidden: map[string]bool{}, convSet: map[string]bool{}}
 }

@@ -329,8 +329,7 @@ func (a *App) needMember(g *group, op string) error {
 
 func (a *App) nick(u string) (nick, face string) {
 	if x := a.users[u]; x != nil {
-		nick, _ = x.profile["Tag_Profile_IM_Nick"].(string)
-		face, _ = x.profile["Tag_Profile_IM_Image"].(string)
+		nick, face = x.profileString(FieldNick), x.profileString(FieldAvatar)
 	}
 	return nick, face
 }

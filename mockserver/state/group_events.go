@@ -5,8 +5,8 @@ type GroupMessage struct {
 	GroupID     string
 	GroupName   string // the group's name when the message was sent
 	From        string
-	FromNick    string // the sender's Tag_Profile_IM_Nick when the message was sent
-	FromFaceURL string // the sender's Tag_Profile_IM_Image when the message was sent
+	FromNick    string // the sender's nick when the message was sent
+	FromFaceURL string // the sender's avatar when the message was sent
 	FromTinyID  string // the sender's TinyId: WebSocket SDKs build message IDs from it
 	ClientTime  int64  // the sender's MsgClientTime (WebSocket generation), 0 when not sent
 	Seq         uint64 // the group's MsgSeq

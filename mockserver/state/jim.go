@@ -87,7 +87,7 @@ func (a *App) Register(user, passMD5, nick string) error {
 	u := a.ensureUser(user)
 	a.jx().passwords[user] = passMD5
 	if nick != "" {
-		u.profile["Tag_Profile_IM_Nick"] = nick
+		u.profile[FieldNick] = nick
 	}
 	return nil
 }
@@ -131,9 +131,8 @@ func (a *App) JIMUser(user string) (UserInfo, error) {
 	if u == nil {
 		return UserInfo{}, ErrNoUser
 	}
-	str := func(k string) string { s, _ := u.profile[k].(string); return s }
-	return UserInfo{User: user, Nick: str("Tag_Profile_IM_Nick"), Avatar: str("Tag_Profile_IM_Image"), UID: u.tinyID,
-		MTime: u.created.Unix(), Signature: str("Tag_Profile_IM_SelfSignature"), Region: str("Tag_Profile_IM_Location")}, nil
+	return UserInfo{User: user, Nick: u.profileString(FieldNick), Avatar: u.profileString(FieldAvatar), UID: u.tinyID,
+		MTime: u.created.Unix(), Signature: u.profileString(FieldSelfSignature), Region: u.profileString(FieldLocation)}, nil
 }
 
 // DelBlack unblocks other for the user (ErrNotSet when other was not blocked).

@@ -1,14 +1,68 @@
 package state
 
-import "sort"
+import (
+	"sort"
+	"strings"
+)
 
-// ProfileItem is one profile tag (Tag_Profile_IM_Nick, Tag_Profile_Custom_*, …) and its value.
+// ProfileField names a profile field in the domain: one of the standard fields below or a custom
+// one (CustomField). Each protocol maps its own names onto these (Tencent IM: Tag_Profile_IM_*).
+// The state reads only Nick, Avatar, SelfSignature, Location and AllowType; it keeps the others
+// as it was given them.
+type ProfileField string
+
+// The standard profile fields.
+const (
+	FieldNick            ProfileField = "nick"
+	FieldAvatar          ProfileField = "avatar" // the face (image) URL
+	FieldGender          ProfileField = "gender" // GenderMale, GenderFemale, GenderUnknown
+	FieldBirthday        ProfileField = "birthday"
+	FieldLocation        ProfileField = "location"
+	FieldSelfSignature   ProfileField = "self_signature"
+	FieldAllowType       ProfileField = "allow_type" // AllowAny, AllowNeedConfirm, AllowDenyAny
+	FieldLanguage        ProfileField = "language"
+	FieldLevel           ProfileField = "level"
+	FieldRole            ProfileField = "role"
+	FieldMessageSettings ProfileField = "message_settings"
+	FieldAdminForbidType ProfileField = "admin_forbid_type"
+)
+
+// StandardFields lists the standard profile fields.
+var StandardFields = []ProfileField{FieldNick, FieldAvatar, FieldGender, FieldBirthday, FieldLocation,
+	FieldSelfSignature, FieldAllowType, FieldLanguage, FieldLevel, FieldRole, FieldMessageSettings, FieldAdminForbidType}
+
+// customPrefix starts the name of an application-defined field.
+const customPrefix = "custom."
+
+// CustomField is the application-defined profile field name.
+func CustomField(name string) ProfileField { return ProfileField(customPrefix + name) }
+
+// Custom says whether f is an application-defined field, and its name.
+func (f ProfileField) Custom() (string, bool) {
+	return strings.CutPrefix(string(f), customPrefix)
+}
+
+// Values of FieldAllowType: who may add the user as a friend.
+const (
+	AllowNeedConfirm = "need_confirm" // a request waits for the user's answer (the default)
+	AllowAny         = "allow_any"
+	AllowDenyAny     = "deny_any"
+)
+
+// Values of FieldGender.
+const (
+	GenderUnknown = "unknown"
+	GenderMale    = "male"
+	GenderFemale  = "female"
+)
+
+// ProfileItem is one profile field and its value.
 type ProfileItem struct {
-	Tag   string
+	Field ProfileField
 	Value any // string or number, as the client set it
 }
 
-// Profile returns the user's profile items sorted by tag, and whether the account exists.
+// Profile returns the user's profile items sorted by field, and whether the account exists.
 func (a *App) Profile(userID string) ([]ProfileItem, bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -20,7 +74,7 @@ func (a *App) Profile(userID string) ([]ProfileItem, bool) {
 	for k, v := range u.profile {
 		out = append(out, ProfileItem{k, v})
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Tag < out[j].Tag })
+	sort.Slice(out, func(i, j int) bool { return out[i].Field < out[j].Field })
 	return out, true
 }
 
@@ -33,9 +87,15 @@ func (a *App) SetProfile(userID string, items []ProfileItem) error {
 		return errorf(InvalidAccount, "no user %q", userID)
 	}
 	for _, it := range items {
-		u.profile[it.Tag] = it.Value
+		u.profile[it.Field] = it.Value
 	}
 	return nil
+}
+
+// profileString is a string field of the user's profile ("" when unset or not a string). Lock held.
+func (u *user) profileString(f ProfileField) string {
+	s, _ := u.profile[f].(string)
+	return s
 }
 
 // Friend is a relationship-chain entry.

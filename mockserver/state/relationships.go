@@ -3,33 +3,23 @@ package state
 import "sort"
 
 // The relationship chain as clients drive it: friend requests (pendencies), friends, blacklist, and the notices each
-// change pushes to the users concerned (Tencent long-poll Event 7 and, for profiles, Event 8).
+// change pushes to the users concerned (EvFriend and, for profiles, EvProfile).
 
-// Values of the Tencent profile fields the relationship chain reads and writes.
-const (
-	profileAllowType     = "Tag_Profile_IM_AllowType"
-	allowTypeAllowAny    = "AllowType_Type_AllowAny"
-	allowTypeDenyAny     = "AllowType_Type_DenyAny"
-	pendencyComeIn       = "Pendency_Type_ComeIn"
-	pendencySendOut      = "Pendency_Type_SendOut"
-	responseAgreeAndAdd  = "Response_Action_AgreeAndAdd"
-	responseAgree        = "Response_Action_Agree"
-	responseReject       = "Response_Action_Reject"
-	deleteTypeSingle     = "Delete_Type_Single"
-	maxRelationshipBatch = 1000
-)
+// maxRelationshipBatch is how many accounts one friend request may name.
+const maxRelationshipBatch = 1000
 
-// FriendNoticeKind is Tencent's PushType of a FriendListMod item.
+// FriendNoticeKind says what changed in a user's relationship chain (each protocol has its own
+// number for it: Tencent IM's PushType).
 type FriendNoticeKind int
 
 // Friend notice kinds.
 const (
-	FriendAdded     FriendNoticeKind = 1
-	FriendDeleted   FriendNoticeKind = 2
-	PendencyAdded   FriendNoticeKind = 3
-	PendencyDeleted FriendNoticeKind = 4
-	BlackAdded      FriendNoticeKind = 5
-	BlackDeleted    FriendNoticeKind = 6
+	FriendAdded FriendNoticeKind = iota + 1
+	FriendDeleted
+	PendencyAdded
+	PendencyDeleted
+	BlackAdded
+	BlackDeleted
 )
 
 // FriendNotice is one relationship-chain change pushed to a user.
@@ -86,26 +76,39 @@ func (a *App) makeFriends(x, y *user, remarkForY string) {
 	}
 }
 
-func (a *App) profileString(u *user, tag string) string {
-	s, _ := u.profile[tag].(string)
-	return s
+// relate is one relationship-chain change of the user towards each item, under the lock: step
+// works out one item's outcome (Reason "" when it changed something), and the accounts changed are
+// pushed to the user in one notice of kind batched (none when 0).
+func relate[T any](a *App, userID string, items []T, batched FriendNoticeKind, step func(u *user, it T) SNSResult) ([]SNSResult, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	u := a.users[userID]
+	if u == nil {
+		return nil, errorf(InvalidAccount, "no user %q", userID)
+	}
+	out := make([]SNSResult, 0, len(items))
+	var done []string
+	for _, it := range items {
+		res := step(u, it)
+		if res.Reason == "" {
+			done = append(done, res.User)
+		}
+		out = append(out, res)
+	}
+	if len(done) > 0 && batched != 0 {
+		a.pushFriend(u, FriendNotice{Kind: batched, Users: done}, 0)
+	}
+	return out, nil
 }
 
 // AddFriends asks to add each target as a friend. A target whose profile allows anyone becomes a
 // friend of both at once; by default (need confirmation) a pendency is left for the target to
 // answer (SNSPending) and pushed to it.
 func (a *App) AddFriends(from string, reqs []FriendRequest) ([]SNSResult, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	u := a.users[from]
-	if u == nil {
-		return nil, errorf(InvalidAccount, "no user %q", from)
-	}
 	if len(reqs) == 0 || len(reqs) > maxRelationshipBatch {
 		return nil, errorf(BadRequest, "AddFriendItem must hold 1 to %d items, got %d", maxRelationshipBatch, len(reqs))
 	}
-	out := make([]SNSResult, 0, len(reqs))
-	for _, r := range reqs {
+	return relate(a, from, reqs, 0, func(u *user, r FriendRequest) SNSResult {
 		t := a.users[r.To]
 		res := SNSResult{User: r.To}
 		switch {
@@ -119,20 +122,19 @@ func (a *App) AddFriends(from string, reqs []FriendRequest) ([]SNSResult, error)
 			res.Reason, res.Info = SNSInTheirBlack, "you are in the account's blacklist"
 		case u.friends[r.To] != nil:
 			// already friends: nothing to do
-		case a.profileString(t, profileAllowType) == allowTypeDenyAny:
+		case t.profileString(FieldAllowType) == AllowDenyAny:
 			res.Reason, res.Info = SNSDenyAny, "the account accepts no friend requests"
-		case a.profileString(t, profileAllowType) == allowTypeAllowAny:
+		case t.profileString(FieldAllowType) == AllowAny:
 			a.makeFriends(u, t, r.Remark)
 		default:
 			p := Pendency{From: from, To: r.To, Source: r.Source, Wording: r.Wording, Remark: r.Remark,
-				Time: a.clock.Now().Unix(), Nick: a.profileString(u, "Tag_Profile_IM_Nick")}
+				Time: a.clock.Now().Unix(), Nick: u.profileString(FieldNick)}
 			t.pendIn[from] = &p
 			a.pushFriend(t, FriendNotice{Kind: PendencyAdded, Pendencies: []Pendency{p}}, 0)
 			res.Reason, res.Info = SNSPending, "waiting for the account to answer"
 		}
-		out = append(out, res)
-	}
-	return out, nil
+		return res
+	})
 }
 
 // Pendencies lists friend requests to the user (comeIn) or from the user (!comeIn), oldest first.
@@ -152,7 +154,7 @@ func (a *App) FriendPendencies(userID string, comeIn bool) []Pendency {
 		for _, o := range a.users {
 			if p := o.pendIn[userID]; p != nil {
 				q := *p
-				q.Nick = a.profileString(o, "Tag_Profile_IM_Nick")
+				q.Nick = o.profileString(FieldNick)
 				out = append(out, q)
 			}
 		}
@@ -166,73 +168,38 @@ func (a *App) FriendPendencies(userID string, comeIn bool) []Pendency {
 	return out
 }
 
-// PendencyType values of pendency_get and pendency_delete.
-func IsPendencyComeIn(t string) (comeIn, ok bool) {
-	switch t {
-	case pendencyComeIn:
-		return true, true
-	case pendencySendOut:
-		return false, true
-	}
-	return false, false
-}
-
-// RespondFriends answers friend requests to the user: action is Response_Action_Agree(AndAdd) or
-// Response_Action_Reject. An answered request is deleted and the deletion pushed.
+// RespondFriends answers friend requests to the user, accepting or rejecting each. An answered
+// request is deleted and the deletion pushed.
 func (a *App) RespondFriends(userID string, answers []FriendResponse) ([]SNSResult, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	u := a.users[userID]
-	if u == nil {
-		return nil, errorf(InvalidAccount, "no user %q", userID)
-	}
-	out := make([]SNSResult, 0, len(answers))
-	var done []string
-	for _, r := range answers {
-		res := SNSResult{User: r.To}
+	return relate(a, userID, answers, PendencyDeleted, func(u *user, r FriendResponse) SNSResult {
 		p := u.pendIn[r.To]
-		switch {
-		case r.Action != responseAgree && r.Action != responseAgreeAndAdd && r.Action != responseReject:
-			return nil, errorf(BadRequest, "ResponseAction %q: want %s, %s or %s", r.Action, responseAgree, responseAgreeAndAdd, responseReject)
-		case p == nil:
-			res.Reason, res.Info = SNSNoPendency, "no friend request from the account"
-		default:
-			delete(u.pendIn, r.To)
-			done = append(done, r.To)
-			if r.Action != responseReject {
-				if from := a.users[r.To]; from != nil {
-					a.makeFriends(from, u, p.Remark)
-					if f := u.friends[r.To]; f != nil && r.Remark != "" {
-						f.remark = r.Remark
-					}
+		if p == nil {
+			return SNSResult{User: r.To, Reason: SNSNoPendency, Info: "no friend request from the account"}
+		}
+		delete(u.pendIn, r.To)
+		if r.Accept {
+			if from := a.users[r.To]; from != nil {
+				a.makeFriends(from, u, p.Remark)
+				if f := u.friends[r.To]; f != nil && r.Remark != "" {
+					f.remark = r.Remark
 				}
 			}
 		}
-		out = append(out, res)
-	}
-	if len(done) > 0 {
-		a.pushFriend(u, FriendNotice{Kind: PendencyDeleted, Users: done}, 0)
-	}
-	return out, nil
+		return SNSResult{User: r.To}
+	})
 }
 
-// FriendResponse is one ResponseFriendItem.
+// FriendResponse is the answer to one friend request: Accept makes both friends (with the
+// answerer's Remark for the requester), else the request is rejected.
 type FriendResponse struct {
-	To, Action, Remark string
+	To     string
+	Accept bool
+	Remark string
 }
 
 // DeletePendencies removes friend requests to (comeIn) or from the user.
 func (a *App) DeletePendencies(userID string, comeIn bool, others []string) ([]SNSResult, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	u := a.users[userID]
-	if u == nil {
-		return nil, errorf(InvalidAccount, "no user %q", userID)
-	}
-	out := make([]SNSResult, 0, len(others))
-	var done []string
-	for _, o := range others {
-		res := SNSResult{User: o}
+	return relate(a, userID, others, PendencyDeleted, func(u *user, o string) SNSResult {
 		var found bool
 		if comeIn {
 			_, found = u.pendIn[o]
@@ -241,112 +208,59 @@ func (a *App) DeletePendencies(userID string, comeIn bool, others []string) ([]S
 			_, found = ou.pendIn[userID]
 			delete(ou.pendIn, userID)
 		}
-		if found {
-			done = append(done, o)
-		} else {
-			res.Reason, res.Info = SNSNoPendency, "no such friend request"
+		if !found {
+			return SNSResult{User: o, Reason: SNSNoPendency, Info: "no such friend request"}
 		}
-		out = append(out, res)
-	}
-	if len(done) > 0 {
-		a.pushFriend(u, FriendNotice{Kind: PendencyDeleted, Users: done}, 0)
-	}
-	return out, nil
+		return SNSResult{User: o}
+	})
 }
 
-// DeleteFriends ends friendships; both (Delete_Type_Both) removes the user from the others' lists too.
-func (a *App) DeleteFriends(userID string, others []string, deleteType string) ([]SNSResult, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	u := a.users[userID]
-	if u == nil {
-		return nil, errorf(InvalidAccount, "no user %q", userID)
-	}
-	both := deleteType != deleteTypeSingle
-	out := make([]SNSResult, 0, len(others))
-	var done []string
-	for _, o := range others {
-		res := SNSResult{User: o}
+// DeleteFriends ends friendships; both removes the user from the others' lists too.
+func (a *App) DeleteFriends(userID string, others []string, both bool) ([]SNSResult, error) {
+	return relate(a, userID, others, FriendDeleted, func(u *user, o string) SNSResult {
 		if u.friends[o] == nil {
-			res.Reason, res.Info = SNSNotFriend, "not a friend"
-			out = append(out, res)
-			continue
+			return SNSResult{User: o, Reason: SNSNotFriend, Info: "not a friend"}
 		}
 		delete(u.friends, o)
-		done = append(done, o)
 		if ou := a.users[o]; both && ou != nil && ou.friends[userID] != nil {
 			delete(ou.friends, userID)
 			a.pushFriend(ou, FriendNotice{Kind: FriendDeleted, Users: []string{userID}}, 0)
 		}
-		out = append(out, res)
-	}
-	if len(done) > 0 {
-		a.pushFriend(u, FriendNotice{Kind: FriendDeleted, Users: done}, 0)
-	}
-	return out, nil
+		return SNSResult{User: o}
+	})
 }
 
 // BlockUsers adds accounts to the user's blacklist; blocking ends a friendship both ways, as the
 // real service does.
 func (a *App) BlockUsers(userID string, others []string) ([]SNSResult, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	u := a.users[userID]
-	if u == nil {
-		return nil, errorf(InvalidAccount, "no user %q", userID)
-	}
-	out := make([]SNSResult, 0, len(others))
-	var done []string
-	for _, o := range others {
-		res := SNSResult{User: o}
+	return relate(a, userID, others, BlackAdded, func(u *user, o string) SNSResult {
 		ou := a.users[o]
 		switch {
 		case o == userID:
-			res.Reason, res.Info = SNSSelf, "cannot block yourself"
+			return SNSResult{User: o, Reason: SNSSelf, Info: "cannot block yourself"}
 		case ou == nil:
-			res.Reason, res.Info = SNSNoAccount, "no such account"
-		default:
-			u.black[o] = a.clock.Now()
-			done = append(done, o)
-			if u.friends[o] != nil {
-				delete(u.friends, o)
-				delete(ou.friends, userID)
-				a.pushFriend(u, FriendNotice{Kind: FriendDeleted, Users: []string{o}}, 0)
-				a.pushFriend(ou, FriendNotice{Kind: FriendDeleted, Users: []string{userID}}, 0)
-			}
+			return SNSResult{User: o, Reason: SNSNoAccount, Info: "no such account"}
 		}
-		out = append(out, res)
-	}
-	if len(done) > 0 {
-		a.pushFriend(u, FriendNotice{Kind: BlackAdded, Users: done}, 0)
-	}
-	return out, nil
+		u.black[o] = a.clock.Now()
+		if u.friends[o] != nil {
+			delete(u.friends, o)
+			delete(ou.friends, userID)
+			a.pushFriend(u, FriendNotice{Kind: FriendDeleted, Users: []string{o}}, 0)
+			a.pushFriend(ou, FriendNotice{Kind: FriendDeleted, Users: []string{userID}}, 0)
+		}
+		return SNSResult{User: o}
+	})
 }
 
 // UnblockUsers removes accounts from the user's blacklist.
 func (a *App) UnblockUsers(userID string, others []string) ([]SNSResult, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	u := a.users[userID]
-	if u == nil {
-		return nil, errorf(InvalidAccount, "no user %q", userID)
-	}
-	out := make([]SNSResult, 0, len(others))
-	var done []string
-	for _, o := range others {
-		res := SNSResult{User: o}
+	return relate(a, userID, others, BlackDeleted, func(u *user, o string) SNSResult {
 		if u.black[o].IsZero() {
-			res.Reason, res.Info = SNSNotInBlack, "not in the blacklist"
-		} else {
-			delete(u.black, o)
-			done = append(done, o)
+			return SNSResult{User: o, Reason: SNSNotInBlack, Info: "not in the blacklist"}
 		}
-		out = append(out, res)
-	}
-	if len(done) > 0 {
-		a.pushFriend(u, FriendNotice{Kind: BlackDeleted, Users: done}, 0)
-	}
-	return out, nil
+		delete(u.black, o)
+		return SNSResult{User: o}
+	})
 }
 
 // pushProfileChange tells the user's other sessions and friends about changed profile items. Lock held.
@@ -374,7 +288,7 @@ func (a *App) SetProfileFrom(instance int, userID string, items []ProfileItem) e
 		return errorf(InvalidAccount, "no user %q", userID)
 	}
 	for _, it := range items {
-		u.profile[it.Tag] = it.Value
+		u.profile[it.Field] = it.Value
 	}
 	a.pushProfileChange(u, append([]ProfileItem(nil), items...), instance)
 	return nil

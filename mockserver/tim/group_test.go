@@ -282,7 +282,7 @@ func TestGroupEventReceiversHTTP(t *testing.T) {
 // The wire shapes of Event 3/4/5 as the long poll delivers them, read by a live long poll.
 func TestGroupEventWire(t *testing.T) {
 	f := newGroupFixture(t)
-	if err := f.app.SetProfile("adam", []state.ProfileItem{{Tag: "Tag_Profile_IM_Nick", Value: "Adam A."}, {Tag: "Tag_Profile_IM_Image", Value: "http://a/face"}}); err != nil {
+	if err := f.app.SetProfile("adam", []state.ProfileItem{{Field: state.FieldNick, Value: "Adam A."}, {Field: state.FieldAvatar, Value: "http://a/face"}}); err != nil {
 		t.Fatal(err)
 	}
 	g := f.group("Public", "")

@@ -2,7 +2,10 @@ package tim
 
 import (
 	"errors"
+	"sort"
+
 	"github.com/imharness/imharness/mockserver/state"
+	"github.com/imharness/imharness/mockserver/tim/profiletag"
 )
 
 func profileRoutes(r routes) error {
@@ -21,6 +24,15 @@ type profileItem struct {
 	Tag   string `json:"Tag"`
 	Value any    `json:"Value"`
 }
+
+// profileOut is the wire item of a domain profile item (Tag_Profile_* names and values).
+func profileOut(it state.ProfileItem) profileItem {
+	tag, v := profiletag.Out(it)
+	return profileItem{tag, v}
+}
+
+// profileIn is the domain item of a wire one.
+func profileIn(it profileItem) state.ProfileItem { return profiletag.In(it.Tag, it.Value) }
 
 // codeAccountNotFound is the per-user ResultCode for an unknown account.
 const codeAccountNotFound = 40003
@@ -59,10 +71,11 @@ func portraitGetAll(c *Call) (any, *Error) {
 		}
 		up := userProfile{To_Account: id, ProfileItem: []profileItem{}}
 		for _, it := range items {
-			if len(want) == 0 || want[it.Tag] {
-				up.ProfileItem = append(up.ProfileItem, profileItem{it.Tag, it.Value})
+			if w := profileOut(it); len(want) == 0 || want[w.Tag] {
+				up.ProfileItem = append(up.ProfileItem, w)
 			}
 		}
+		sort.Slice(up.ProfileItem, func(i, j int) bool { return up.ProfileItem[i].Tag < up.ProfileItem[j].Tag })
 		out = append(out, up)
 	}
 	resp := map[string]any{"UserProfileItem": out}
@@ -83,7 +96,7 @@ func portraitSet(c *Call) (any, *Error) {
 		if it.Tag == "" {
 			return nil, fail(CodeMissingField, "ProfileItem[%d].Tag is missing", i)
 		}
-		items = append(items, state.ProfileItem{Tag: it.Tag, Value: it.Value})
+		items = append(items, profileIn(it))
 	}
 	if err := c.App.SetProfileFrom(c.Session.Instance, c.Session.User, items); err != nil {
 		return nil, asError(err)

@@ -63,7 +63,7 @@ func (c *Call) sessionItem(cv state.Conversation) sessionItem {
 	switch cv.Type {
 	case state.ConvC2C:
 		m := cv.LastC2C
-		nick, image := c.profileString(cv.Peer, "Tag_Profile_IM_Nick"), c.profileString(cv.Peer, "Tag_Profile_IM_Image")
+		nick, image := c.profileString(cv.Peer, state.FieldNick), c.profileString(cv.Peer, state.FieldAvatar)
 		it.Type, it.To_Account, it.C2cNick, it.C2cImage = 1, cv.Peer, &nick, &image
 		it.MsgSeq, it.MsgRandom, it.LastC2CMsgFromAccount = m.Seq, m.Random, m.From
 		it.C2cPeerReadTime = &cv.PeerReadTime
@@ -82,10 +82,10 @@ func (c *Call) sessionItem(cv state.Conversation) sessionItem {
 	return it
 }
 
-func (c *Call) profileString(user, tag string) string {
+func (c *Call) profileString(user string, f state.ProfileField) string {
 	items, _ := c.App.Profile(user)
 	for _, it := range items {
-		if it.Tag == tag {
+		if it.Field == f {
 			if s, ok := it.Value.(string); ok {
 				return s
 			}

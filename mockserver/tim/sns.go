@@ -107,7 +107,12 @@ func friendResponse(c *Call) (any, *Error) {
 		if it.To_Account == "" {
 			return nil, fail(CodeMissingField, "ResponseFriendItem[%d].To_Account is missing", i)
 		}
-		answers[i] = state.FriendResponse{To: it.To_Account, Action: it.ResponseAction, Remark: it.Remark}
+		accept, ok := responseActions[it.ResponseAction]
+		if !ok {
+			return nil, fail(CodeInvalidPacket, "ResponseAction %q: want %s, %s or %s", it.ResponseAction,
+				"Response_Action_Agree", "Response_Action_AgreeAndAdd", "Response_Action_Reject")
+		}
+		answers[i] = state.FriendResponse{To: it.To_Account, Accept: accept, Remark: it.Remark}
 	}
 	rs, err := c.App.RespondFriends(c.Session.User, answers)
 	if err != nil {
@@ -131,22 +136,33 @@ func friendDelete(c *Call) (any, *Error) {
 	if len(req.To_Account) == 0 {
 		return nil, fail(CodeMissingField, "To_Account is empty")
 	}
-	rs, err := c.App.DeleteFriends(c.Session.User, req.To_Account, req.DeleteType)
+	rs, err := c.App.DeleteFriends(c.Session.User, req.To_Account, req.DeleteType != "Delete_Type_Single")
 	if err != nil {
 		return nil, asError(err)
 	}
 	return snsReply(rs), nil
 }
 
-// pendencyBoth asks pendency_get for requests in both directions.
-const pendencyBoth = "Pendency_Type_Both"
+// responseActions are the answers to a friend request: Agree and AgreeAndAdd both make the two
+// friends of each other (true).
+var responseActions = map[string]bool{"Response_Action_Agree": true, "Response_Action_AgreeAndAdd": true, "Response_Action_Reject": false}
 
+// The directions of friend requests; pendencyBoth asks pendency_get for both at once.
+const (
+	pendencyComeIn  = "Pendency_Type_ComeIn"
+	pendencySendOut = "Pendency_Type_SendOut"
+	pendencyBoth    = "Pendency_Type_Both"
+)
+
+// pendencyType says whether a PendencyType asks for requests to the caller (ComeIn).
 func pendencyType(t string) (bool, *Error) {
-	comeIn, ok := state.IsPendencyComeIn(t)
-	if !ok {
-		return false, fail(CodeMissingField, "PendencyType %q: want Pendency_Type_ComeIn or Pendency_Type_SendOut", t)
+	switch t {
+	case pendencyComeIn:
+		return true, nil
+	case pendencySendOut:
+		return false, nil
 	}
-	return comeIn, nil
+	return false, fail(CodeMissingField, "PendencyType %q: want %s or %s", t, pendencyComeIn, pendencySendOut)
 }
 
 // pendencyGet lists friend requests in one page (webim.js passes StartTime, MaxLimited and
@@ -186,9 +202,9 @@ func pendencyGet(c *Call) (any, *Error) {
 	list := []item{}
 	for _, comeIn := range dirs {
 		for _, p := range c.App.FriendPendencies(c.Session.User, comeIn) {
-			other, dir := p.From, "Pendency_Type_ComeIn"
+			other, dir := p.From, pendencyComeIn
 			if !comeIn {
-				other, dir = p.To, "Pendency_Type_SendOut"
+				other, dir = p.To, pendencySendOut
 			}
 			it := item{other, p.Time, p.Source, p.Wording, p.Nick, ""}
 			if len(dirs) > 1 {

@@ -43,7 +43,7 @@ func legacyEventOut(e state.Event) ([]byte, bool) {
 	case e.Kind == state.EvProfile && e.Profile != nil:
 		items := make([]profileItem, len(e.Profile.Items))
 		for i, it := range e.Profile.Items {
-			items[i] = profileItem{it.Tag, it.Value}
+			items[i] = profileOut(it)
 		}
 		v = map[string]any{"Event": eventProfile, "ProfileDataMod": []any{map[string]any{
 			"PushType": 1, "NoticeSeq": e.Seq, "Profile_Account": e.Profile.User, "ProfileList": items}}}
@@ -61,10 +61,16 @@ func c2cNotifyOut(e state.Event) json.RawMessage {
 	return raw
 }
 
+// friendPushType is the PushType of each kind of relationship-chain notice.
+var friendPushType = map[state.FriendNoticeKind]int{
+	state.FriendAdded: 1, state.FriendDeleted: 2, state.PendencyAdded: 3, state.PendencyDeleted: 4,
+	state.BlackAdded: 5, state.BlackDeleted: 6,
+}
+
 // friendNoticeOut is one FriendListMod item. Each PushType carries its accounts under its own key
 // (webim.js reads exactly these, the misspelt FrienPencydDel_Account included).
 func friendNoticeOut(n state.FriendNotice, seq uint64) map[string]any {
-	out := map[string]any{"PushType": int(n.Kind), "NoticeSeq": seq}
+	out := map[string]any{"PushType": friendPushType[n.Kind], "NoticeSeq": seq}
 	users := n.Users
 	if users == nil {
 		users = []string{}

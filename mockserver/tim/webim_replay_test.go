@@ -523,7 +523,7 @@ func TestWebIMRelationshipChain(t *testing.T) {
 		t.Errorf("carol still has the request")
 	}
 	// Profiles that accept anyone become friends at once.
-	if err := f.app.SetProfile("carol", []state.ProfileItem{{Tag: "Tag_Profile_IM_AllowType", Value: "AllowType_Type_AllowAny"}}); err != nil {
+	if err := f.app.SetProfile("carol", []state.ProfileItem{{Field: state.FieldAllowType, Value: state.AllowAny}}); err != nil {
 		t.Fatal(err)
 	}
 	direct := bob.ok("sns", "friend_add", `{"From_Account":"bob","AddFriendItem":[{"To_Account":"carol","AddSource":"AddSource_Type_Web"}]}`)

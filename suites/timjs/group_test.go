@@ -363,7 +363,7 @@ var _ = Describe("groups", func() {
 	It("send_group_msg: every member gets the message once, with the sender's sequence and nick; outsiders nothing",
 		harness.Case("tim/group/send-text"), func() {
 			s := newScene("alice", state.GroupSpec{Type: state.GroupPublic, Name: "g", Members: members("bob", "carol")}, "dave")
-			Expect(s.t.App.SetProfile("bob", []state.ProfileItem{{Tag: "Tag_Profile_IM_Nick", Value: "Bobby"}})).To(Succeed())
+			Expect(s.t.App.SetProfile("bob", []state.ProfileItem{{Field: state.FieldNick, Value: "Bobby"}})).To(Succeed())
 			sent := s.sendGroupText("bob", "hello group")
 			Expect(sent.Status).To(Equal("success"))
 			Expect(sent.Sequence).To(Equal(uint64(2))) // 1 is the creator's SDK's group_create message

@@ -35,7 +35,7 @@ var _ = Describe("seed 003 APIs and events", func() {
 	It("getConversationProfile returns the conversation with the peer's profile", harness.Case("tim/conv/profile"), func() {
 		t := env.NewTenant()
 		t.App.EnsureUser("bob")
-		Expect(t.App.SetProfile("bob", []state.ProfileItem{{Tag: "Tag_Profile_IM_Nick", Value: "Bobby"}})).To(Succeed())
+		Expect(t.App.SetProfile("bob", []state.ProfileItem{{Field: state.FieldNick, Value: "Bobby"}})).To(Succeed())
 		alice, bob := t.Login("alice"), t.Login("bob")
 		bob.SendText("alice", "hi")
 		alice.AwaitMessage("bob's", hasText("hi"))
@@ -107,7 +107,7 @@ var _ = Describe("seed 003 APIs and events", func() {
 		})
 		items, ok := t.App.Profile("alice")
 		Expect(ok).To(BeTrue())
-		Expect(items).To(ContainElement(state.ProfileItem{Tag: "Tag_Profile_IM_Nick", Value: "Ally"}))
+		Expect(items).To(ContainElement(state.ProfileItem{Field: state.FieldNick, Value: "Ally"}))
 	})
 
 	It("addToBlacklist stores the block on the server and the SDK emits BLACKLIST_UPDATED with it", harness.Case("tim/profile/blacklist"), func() {
