@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/imharness/imharness/mockserver/call"
+	"github.com/imharness/imharness/mockserver/cos"
 	"github.com/imharness/imharness/mockserver/fault"
 	"github.com/imharness/imharness/mockserver/jim"
 	"github.com/imharness/imharness/mockserver/scenario"
@@ -77,6 +78,8 @@ func New(o Options) *Server {
 	s.mux.Handle("/v3/", s.tim)
 	s.mux.Handle("/v1/", s.tim)
 	s.mux.Handle("GET "+tim.FilesPath, s.tim.Files())
+	// The tenants' object storage buckets, where tim-js-sdk 2.x's COS plugin uploads message files.
+	s.mux.Handle(cos.PathPrefix, cos.New(s))
 	// The WebSocket generation: /binfo (binary frames) and /info (text frames), each frame a call
 	// of the same pipeline. (Not declared as a fault transport: it cannot answer a status or bytes,
 	// and declaring it would refuse such rules for HTTP too unless they name their transport.)
@@ -154,6 +157,18 @@ func (s *Server) AppByKey(key string) (*state.App, *fault.Rules) {
 		}
 	}
 	return nil, nil
+}
+
+// AppByBucketHost finds the tenant whose storage bucket has this virtual host (cos.Apps).
+func (s *Server) AppByBucketHost(host string) *state.App {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, a := range s.apps {
+		if a.Bucket().Host() == host {
+			return a
+		}
+	}
+	return nil
 }
 
 // JIMOnline counts the user's logged-in JMessage connections.

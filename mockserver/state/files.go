@@ -19,11 +19,13 @@ type upload struct {
 }
 
 type files struct {
-	partial map[string]*upload // by the client's upload key
-	done    map[string][]byte  // by UUID
-	order   []string           // finished UUIDs, oldest first (eviction order, Limits.MaxUploadBytes)
-	stored  int                // bytes in done
-	pending int                // bytes in partial
+	partial map[string]*upload          // by the client's upload key
+	done    map[string][]byte           // by UUID (openpic) or object id (storage.go)
+	types   map[string]string           // Content-Type of stored objects, by object id
+	creds   map[string]UploadCredential // temporary storage keys, by SecretID (storage.go)
+	order   []string                    // finished UUIDs, oldest first (eviction order, Limits.MaxUploadBytes)
+	stored  int                         // bytes in done
+	pending int                         // bytes in partial
 }
 
 // UploadKey identifies one upload in progress: the client names it by its sequence and random.
@@ -82,13 +84,30 @@ func (a *App) PutSlice(k UploadKey, size, offset int, data []byte, md5hex string
 	if md5hex != "" && md5hex != got {
 		return SliceResult{}, errorf(BadRequest, "File_Str_Md5 %s does not match the uploaded bytes (%s)", md5hex, got)
 	}
-	if _, ok := a.files.done[got]; !ok {
-		a.files.order = append(a.files.order, got)
-		a.files.stored += size
-	}
-	a.files.done[got] = up.data
-	a.evictFiles()
+	a.storeFile(got, up.data, "")
 	return SliceResult{Next: size, Finished: true, UUID: got, Data: up.data}, nil
+}
+
+// storeFile keeps a finished file under id (replacing one stored there) and evicts the oldest
+// past the tenant's limit. Lock held.
+func (a *App) storeFile(id string, data []byte, contentType string) {
+	if a.files.done == nil {
+		a.files.partial, a.files.done = map[string]*upload{}, map[string][]byte{}
+	}
+	if old, ok := a.files.done[id]; ok {
+		a.files.stored -= len(old)
+	} else {
+		a.files.order = append(a.files.order, id)
+	}
+	a.files.stored += len(data)
+	a.files.done[id] = data
+	if contentType != "" {
+		if a.files.types == nil {
+			a.files.types = map[string]string{}
+		}
+		a.files.types[id] = contentType
+	}
+	a.evictFiles()
 }
 
 // File returns an uploaded file by UUID.
@@ -109,5 +128,6 @@ func (a *App) evictFiles() {
 		a.files.order = a.files.order[1:]
 		a.files.stored -= len(a.files.done[u])
 		delete(a.files.done, u)
+		delete(a.files.types, u)
 	}
 }

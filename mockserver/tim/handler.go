@@ -86,6 +86,7 @@ const (
 	authApp                        // only a known sdkappid (authkey, telemetry)
 	authNone                       // nothing (accesslayer, login checks its own)
 	authSessionOrAdmin             // a session, or the app administrator's REST call (identifier + usersig, no a2/tinyid)
+	authUserSig                    // identifier + a valid UserSig of it, no session (im_cos_sign_svr/cos)
 )
 
 type route struct {
@@ -232,6 +233,18 @@ func (id *identity) identify(apps Apps, a auth) *Error {
 		}
 		a = authSession
 	}
+	if a == authUserSig {
+		id.name(q["sdkappid"], user, user)
+		sig := q["userSig"] // tim-js-sdk 2.x names it so on this call only
+		if sig == "" {
+			sig = q["usersig"]
+		}
+		if _, err := usersig.Verify(sig, c.App.Secret(), c.App.ID(), user, c.App.Now()); err != nil {
+			return asError(err)
+		}
+		c.Session = state.Session{User: user, Conn: user}
+		return nil
+	}
 	if a != authSession {
 		id.name(q["sdkappid"], user, user)
 		return nil
@@ -281,7 +294,7 @@ type routes map[string]route
 func buildRoutes() (map[string]route, error) {
 	r := routes{}
 	for _, add := range []func(routes) error{openimRoutes, profileRoutes, recentContactRoutes, groupRoutes,
-		openpicRoutes, snsRoutes, webimRoutes, roomRoutes, wsRoutes, wsSessionRoutes} {
+		openpicRoutes, cosSignRoutes, snsRoutes, webimRoutes, roomRoutes, wsRoutes, wsSessionRoutes} {
 		if err := add(r); err != nil {
 			return nil, err
 		}

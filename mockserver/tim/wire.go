@@ -3,6 +3,7 @@ package tim
 import (
 	"bytes"
 	"encoding/json"
+	"strconv"
 
 	"github.com/imharness/imharness/mockserver/state"
 )
@@ -23,13 +24,65 @@ func elemsIn(body []MsgElem) ([]state.Elem, *Error) {
 		if e.MsgType == "" {
 			return nil, fail(CodeBadMsgBody, "MsgBody[%d].MsgType is missing", i)
 		}
-		c := bytes.TrimSpace(e.MsgContent)
+		c, ok := bytes.TrimSpace(e.MsgContent), true
 		if len(c) == 0 || c[0] != '{' {
 			return nil, fail(CodeBadMsgBody, "MsgBody[%d].MsgContent must be an object", i)
+		}
+		if e.MsgType == "TIMImageElem" {
+			if c, ok = imageContent(c); !ok {
+				return nil, fail(CodeBadMsgBody, "MsgBody[%d].MsgContent: ImageInfoArray must be a list of objects", i)
+			}
 		}
 		out[i] = state.Elem{Type: e.MsgType, Content: append(json.RawMessage(nil), c...)}
 	}
 	return out, nil
+}
+
+// An image element is relayed with its documented fields only. tim-js-sdk 2.x adds to each
+// ImageInfoArray item a "Url" holding the sender's own blob: URL beside the uploaded "URL"; the
+// receiving SDK camel-cases both keys to "url", so relaying "Url" would hand receivers a URL that
+// only exists in the sender's page.
+func imageContent(c json.RawMessage) (json.RawMessage, bool) {
+	var img map[string]json.RawMessage
+	if json.Unmarshal(c, &img) != nil {
+		return nil, false
+	}
+	var items []map[string]json.RawMessage
+	if raw, ok := img["ImageInfoArray"]; ok && json.Unmarshal(raw, &items) != nil {
+		return nil, false
+	}
+	out := documented(nil, img, "UUID", "ImageFormat")
+	if items != nil {
+		if len(out) > 1 {
+			out = append(out, ',')
+		}
+		out = append(out, `"ImageInfoArray":[`...)
+		for i, it := range items {
+			if i > 0 {
+				out = append(out, ',')
+			}
+			out = append(documented(out, it, "Type", "Size", "Width", "Height", "URL"), '}')
+		}
+		out = append(out, ']')
+	}
+	return append(out, '}'), true
+}
+
+// documented appends '{' and the named keys of m that are present, in that order, to b (exact
+// names: encoding/json would match "Url" to a field URL).
+func documented(b []byte, m map[string]json.RawMessage, keys ...string) []byte {
+	b = append(b, '{')
+	n := 0
+	for _, k := range keys {
+		if v, ok := m[k]; ok {
+			if n > 0 {
+				b = append(b, ',')
+			}
+			b = append(append(strconv.AppendQuote(b, k), ':'), v...)
+			n++
+		}
+	}
+	return b
 }
 
 func elemsOut(body []state.Elem) []MsgElem {

@@ -47,13 +47,17 @@ if (cfg.sdk.startsWith('webim.js@file:')) {
 
 // --- browser shims: the SDK bundle expects a browser; all must exist before require(sdk). ---
 const XHR2 = require('xhr2');
+const upload = require('./adapters/upload'); // file messages: bucket hosts, Blob bodies, Image, $file/$plugin
 const TIM_HOST = /^https?:\/\/[a-z0-9.-]*\.tim\.qq\.com/i;
 class RewritingXHR extends XHR2 {
   open(method, url, ...rest) {
-    return super.open(method, String(url).replace(TIM_HOST, cfg.server), ...rest);
+    return super.open(method, upload.cosURL(String(url).replace(TIM_HOST, cfg.server), cfg.server), ...rest);
   }
+  send(body) { upload.sendBody(body, (b) => super.send(b)); }
 }
 global.XMLHttpRequest = RewritingXHR; // the bundled axios uses its XHR adapter even in Node
+global.Image = upload.imageClass(cfg.server); // the SDK measures images it uploads
+global.HTMLInputElement = upload.HTMLInputElement;
 global.window = global;               // Storage reads window.localStorage; TIM.create throws without window
 global.location = new URL('http://localhost/'); // NetMonitor.probe() reads location.protocol on failures
 // 2.10.x reads document.charset unguarded in sendMessage ("document is not defined"
@@ -170,6 +174,7 @@ function errorObject(e, seen = new Set(), depth = 0) {
 // Resolve placeholders in command arguments:
 //   "$TYPES.CONV_C2C"  -> TIM.TYPES.CONV_C2C
 //   {"$message": "<ID>"} -> the live SDK Message with that ID (seen in a result or event)
+//   {"$file": {...}}, {"$plugin": "..."} -> a File, an upload plugin (adapters/upload.js)
 function resolve(v) {
   if (typeof v === 'string' && v.startsWith('$TYPES.')) {
     const k = v.slice('$TYPES.'.length);
@@ -178,6 +183,8 @@ function resolve(v) {
   }
   if (Array.isArray(v)) return v.map(resolve);
   if (v && typeof v === 'object') {
+    const named = upload.resolvePlaceholder(v); // {"$file": …}, {"$plugin": …}
+    if (named !== undefined) return named;
     const keys = Object.keys(v);
     if (keys.length === 1 && keys[0] === '$message') {
       const m = messages.get(v.$message);

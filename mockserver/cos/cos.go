@@ -1,0 +1,213 @@
+// Package cos is the slice of Tencent Cloud Object Storage (COS) the IM SDKs use for message
+// files: PUT Object with a temporary key's q-sign signature, and GET Object from a public-read
+// bucket. Each tenant has one bucket (state.App.Bucket); the IM signature service
+// (tim im_cos_sign_svr/cos) hands out the keys. A bucket is addressed by its virtual host under
+// PathPrefix, so one listener serves every bucket: <PathPrefix><bucket host>/<key>. Errors are
+// COS's XML documents with its status codes and Code strings.
+package cos
+
+import (
+	"crypto/md5"
+	"encoding/hex"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/imharness/imharness/mockserver/state"
+)
+
+// PathPrefix is where buckets are served: PathPrefix + "<bucket>-<appid>.cos.<region>.myqcloud.com/<key>".
+const PathPrefix = "/cos/"
+
+// Apps finds the tenant that owns a bucket host.
+type Apps interface {
+	AppByBucketHost(host string) *state.App
+}
+
+// Handler serves the buckets.
+type Handler struct{ apps Apps }
+
+// New builds the handler.
+func New(apps Apps) *Handler { return &Handler{apps: apps} }
+
+var bucketHost = regexp.MustCompile(`^[a-z0-9-]+-[0-9]+\.cos\.[a-z0-9-]+\.myqcloud\.com$`)
+
+// maxObject caps a request body above any object the state keeps, so that a too-large object
+// gets the state's refusal without reading more than this.
+const maxObject = 32 << 20
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Access-Control-Allow-Origin", "*")
+	w.Header().Set("Access-Control-Expose-Headers", "ETag, x-cos-request-id")
+	host, key, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, PathPrefix), "/")
+	host = strings.ToLower(host)
+	if !bucketHost.MatchString(host) {
+		writeError(w, http.StatusNotFound, "NoSuchBucket", fmt.Sprintf("want %s<bucket>-<appid>.cos.<region>.myqcloud.com/<key>, got %s", PathPrefix, r.URL.Path))
+		return
+	}
+	app := h.apps.AppByBucketHost(host)
+	if app == nil {
+		writeError(w, http.StatusNotFound, "NoSuchBucket", "no tenant owns the bucket "+host)
+		return
+	}
+	switch r.Method {
+	case http.MethodOptions: // a browser's preflight
+		w.Header().Set("Access-Control-Allow-Methods", "GET, HEAD, PUT")
+		w.Header().Set("Access-Control-Allow-Headers", "*")
+		w.WriteHeader(http.StatusOK)
+	case http.MethodGet, http.MethodHead:
+		b, ctype, err := app.Object(key)
+		if err != nil {
+			writeStateError(w, err)
+			return
+		}
+		if ctype == "" {
+			ctype = http.DetectContentType(b)
+		}
+		w.Header().Set("Content-Type", ctype)
+		w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+		if r.Method == http.MethodGet {
+			_, _ = w.Write(b)
+		}
+	case http.MethodPut:
+		h.put(w, r, app, host, key)
+	default:
+		w.Header().Set("Allow", "GET, HEAD, PUT, OPTIONS")
+		writeError(w, http.StatusMethodNotAllowed, "MethodNotAllowed", r.Method+" is not served here (multipart and POST uploads are not implemented)")
+	}
+}
+
+func (h *Handler) put(w http.ResponseWriter, r *http.Request, app *state.App, host, key string) {
+	if len(r.URL.Query()) > 0 {
+		writeError(w, http.StatusNotImplemented, "NotImplemented", "PUT with query parameters (multipart parts, sub-resources) is not implemented: "+r.URL.RawQuery)
+		return
+	}
+	auth := r.Header.Get("Authorization")
+	if auth == "" {
+		writeError(w, http.StatusForbidden, "AccessDenied", "an upload needs an Authorization header")
+		return
+	}
+	sr, err := signedRequest(auth, r, host, key)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "InvalidArgument", err.Error())
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxObject))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "EntityTooLarge", fmt.Sprintf("body over %d bytes", maxObject))
+		return
+	}
+	if err := app.PutObject(sr, key, r.Header.Get("Content-Type"), body); err != nil {
+		writeStateError(w, err)
+		return
+	}
+	w.Header().Set("ETag", fmt.Sprintf("%q", etag(body)))
+	w.WriteHeader(http.StatusOK)
+}
+
+// signedRequest reads an Authorization value (q-sign-algorithm=sha1&q-ak=…&q-sign-time=…&
+// q-key-time=…&q-header-list=…&q-url-param-list=…&q-signature=…) and rebuilds the format string
+// the client signed from the request itself.
+func signedRequest(auth string, r *http.Request, host, key string) (state.SignedRequest, error) {
+	f := map[string]string{}
+	for _, kv := range strings.Split(auth, "&") {
+		k, v, _ := strings.Cut(kv, "=")
+		f[k] = v
+	}
+	if f["q-sign-algorithm"] != "sha1" || f["q-ak"] == "" || f["q-signature"] == "" || f["q-key-time"] == "" {
+		return state.SignedRequest{}, errors.New("Authorization is not a q-sign-algorithm=sha1 signature with q-ak, q-key-time and q-signature")
+	}
+	headers := map[string]string{}
+	for _, name := range list(f["q-header-list"]) {
+		if name == "host" {
+			headers[name] = host // the bucket's own host, before the client was routed here
+		} else {
+			headers[name] = r.Header.Get(name)
+		}
+	}
+	params := map[string]string{}
+	for _, name := range list(f["q-url-param-list"]) {
+		params[name] = r.URL.Query().Get(name)
+	}
+	format := strings.ToLower(r.Method) + "\n/" + key + "\n" + pairs(params) + "\n" + pairs(headers) + "\n"
+	return state.SignedRequest{SecretID: f["q-ak"], KeyTime: f["q-key-time"], SignTime: f["q-sign-time"],
+		Signature: f["q-signature"], Token: r.Header.Get("x-cos-security-token"), FormatString: format}, nil
+}
+
+func list(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(strings.ToLower(s), ";")
+}
+
+// pairs formats name=value pairs as the signer does: sorted by name, both percent-encoded.
+func pairs(m map[string]string) string {
+	names := make([]string, 0, len(m))
+	for k := range m {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	out := make([]string, len(names))
+	for i, k := range names {
+		out[i] = strings.ToLower(escape(k)) + "=" + escape(m[k])
+	}
+	return strings.Join(out, "&")
+}
+
+// escape percent-encodes everything but RFC 3986's unreserved characters (the SDK's
+// camSafeUrlEncode).
+func escape(s string) string {
+	return strings.NewReplacer("+", "%20", "*", "%2A", "%7E", "~").Replace(url.QueryEscape(s))
+}
+
+// Refusals of the state as COS answers them.
+var stateErrors = map[state.Reason]struct {
+	status int
+	code   string
+}{
+	state.StorageNoKey:      {http.StatusForbidden, "InvalidAccessKeyId"},
+	state.StorageKeyExpired: {http.StatusBadRequest, "ExpiredToken"},
+	state.StorageBadToken:   {http.StatusBadRequest, "InvalidToken"},
+	state.StorageBadSig:     {http.StatusForbidden, "SignatureDoesNotMatch"},
+	state.StorageDenied:     {http.StatusForbidden, "AccessDenied"},
+	state.StorageTooLarge:   {http.StatusBadRequest, "EntityTooLarge"},
+	state.StorageNoSuchKey:  {http.StatusNotFound, "NoSuchKey"},
+}
+
+func writeStateError(w http.ResponseWriter, err error) {
+	var se *state.Error
+	if errors.As(err, &se) {
+		if e, ok := stateErrors[se.Reason]; ok {
+			writeError(w, e.status, e.code, se.Info)
+			return
+		}
+	}
+	writeError(w, http.StatusInternalServerError, "InternalError", err.Error())
+}
+
+type xmlError struct {
+	XMLName xml.Name `xml:"Error"`
+	Code    string
+	Message string
+}
+
+func writeError(w http.ResponseWriter, status int, code, msg string) {
+	w.Header().Set("Content-Type", "application/xml")
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(xml.Header))
+	_ = xml.NewEncoder(w).Encode(xmlError{Code: code, Message: msg})
+}
+
+// etag is a simple upload's ETag: the MD5 of its bytes, in hex.
+func etag(b []byte) string {
+	s := md5.Sum(b)
+	return hex.EncodeToString(s[:])
+}
