@@ -1,20 +1,18 @@
 package tim
 
+type msgWithdrawReq struct {
+	MsgInfo struct {
+		From_Account string
+		To_Account   string
+		MsgSeq       uint64
+		MsgRandom    uint32
+	}
+}
+
 // msgWithdraw is the sender recalling a C2C message (tim-js-sdk revokeMessage): MsgInfo names it by
 // its receiver, MsgSeq and MsgRandom. The receiver hears of it through Event 10
 // WithdrawC2cMsgNotify (wire.go).
-func msgWithdraw(c *Call) (any, *Error) {
-	var req struct {
-		MsgInfo struct {
-			From_Account string
-			To_Account   string
-			MsgSeq       uint64
-			MsgRandom    uint32
-		}
-	}
-	if e := c.decode(&req); e != nil {
-		return nil, e
-	}
+func msgWithdraw(c *Call, req *msgWithdrawReq) (any, error) {
 	m := req.MsgInfo
 	switch {
 	case m.To_Account == "":
@@ -23,7 +21,7 @@ func msgWithdraw(c *Call) (any, *Error) {
 		return nil, fail(CodeInvalidAccount, "MsgInfo.From_Account %q is not the caller: only the sender recalls a message", m.From_Account)
 	}
 	if err := c.App.RecallC2C(c.Session.Instance, c.Session.User, m.To_Account, m.MsgSeq, m.MsgRandom); err != nil {
-		return nil, asError(err)
+		return nil, err
 	}
 	return nil, nil
 }

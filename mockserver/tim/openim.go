@@ -22,15 +22,15 @@ func openimRoutes(r routes) error {
 		}),
 		r.add(authSession, map[string]func(*Call) (any, *Error){
 			"openim/logout":             logout,
-			"openim/getmsg":             getMsg,
+			"openim/getmsg":             bind(openimBody, getMsg),
 			"openim/getlongpollingid":   getLongPollingID,
 			"openim/longpolling":        longPolling,
-			"openim/longpollinglogout":  longPollingLogout,
-			"openim/sendmsg":            sendMsg,
-			"openim/getroammsg":         getRoamMsg,
-			"openim/msgreaded":          msgReaded,
-			"openim/msgwithdraw":        msgWithdraw,
-			"openim/get_peer_read_time": getPeerReadTime,
+			"openim/longpollinglogout":  bind(openimBody, longPollingLogout),
+			"openim/sendmsg":            bind(openimBody, sendMsg),
+			"openim/getroammsg":         bind(openimBody, getRoamMsg),
+			"openim/msgreaded":          bind(openimBody, msgReaded),
+			"openim/msgwithdraw":        bind(openimBody, msgWithdraw),
+			"openim/get_peer_read_time": bind(openimBody, getPeerReadTime),
 		}),
 	)
 }
@@ -87,23 +87,21 @@ func authKey(c *Call) (any, *Error) {
 	return map[string]any{"AuthKey": fmt.Sprintf("authkey-%d", c.App.ID()), "ExpireTime": 86400}, nil
 }
 
+type getMsgReq struct {
+	Cookie   json.RawMessage
+	SyncFlag int
+}
+
 // getmsg: the offline C2C sync. The SDK opens its long poll only after SyncFlag 2 with a
 // non-empty string Cookie.
-func getMsg(c *Call) (any, *Error) {
-	var req struct {
-		Cookie   json.RawMessage
-		SyncFlag int
-	}
-	if e := c.decode(&req); e != nil {
-		return nil, e
-	}
+func getMsg(c *Call, req *getMsgReq) (any, error) {
 	cookie, e := stringish(req.Cookie, "Cookie")
 	if e != nil {
 		return nil, e
 	}
 	page, err := c.App.SyncC2C(c.Session.User, cookie)
 	if err != nil {
-		return nil, asError(err)
+		return nil, err
 	}
 	type unread struct {
 		From_Account string `json:"From_Account"`
@@ -165,11 +163,11 @@ func getLongPollingID(c *Call) (any, *Error) {
 	return map[string]any{"LongPollingId": id, "Timeout": 30}, nil
 }
 
-func longPollingLogout(c *Call) (any, *Error) {
-	var req struct{ LongPollingId string }
-	if e := c.decode(&req); e != nil {
-		return nil, e
-	}
+type longPollingLogoutReq struct {
+	LongPollingId string
+}
+
+func longPollingLogout(c *Call, req *longPollingLogoutReq) (any, error) {
 	c.App.CloseLongPoll(c.Session.A2, req.LongPollingId)
 	return nil, nil
 }
@@ -240,23 +238,21 @@ func pollReply(enc *groupMsgCache, events []state.Event) any {
 	return map[string]any{"EventArray": arr}
 }
 
-func sendMsg(c *Call) (any, *Error) {
-	var req struct {
-		From_Account    string
-		To_Account      string
-		MsgSeq          uint64
-		MsgRandom       uint32
-		MsgTimeStamp    int64
-		MsgClientTime   int64 // the WebSocket generation's name for MsgTimeStamp
-		MsgLifeTime     *int
-		MsgBody         []MsgElem
-		CloudCustomData string
-	}
-	if e := c.decode(&req); e != nil {
+type sendMsgReq struct {
+	From_Account    string
+	To_Account      string
+	MsgSeq          uint64
+	MsgRandom       uint32
+	MsgTimeStamp    int64
+	MsgClientTime   int64 // the WebSocket generation's name for MsgTimeStamp
+	MsgLifeTime     *int
+	MsgBody         []MsgElem
+	CloudCustomData string
+}
+
+func sendMsg(c *Call, req *sendMsgReq) (any, error) {
+	if e := c.self(req.From_Account); e != nil {
 		return nil, e
-	}
-	if req.From_Account != "" && req.From_Account != c.Session.User {
-		return nil, fail(CodeInvalidPacket, "From_Account %q is not the logged-in user %q", req.From_Account, c.Session.User)
 	}
 	if req.To_Account == "" {
 		return nil, fail(CodeInvalidAccount, "To_Account is missing")
@@ -273,27 +269,25 @@ func sendMsg(c *Call) (any, *Error) {
 		ClientTime: req.MsgTimeStamp, Body: body, CloudCustomData: req.CloudCustomData, OnlineOnly: req.MsgLifeTime != nil && *req.MsgLifeTime == 0,
 	})
 	if err != nil {
-		return nil, asError(err)
+		return nil, err
 	}
 	return sendReply{m.Time, m.Key()}, nil
 }
 
-func getRoamMsg(c *Call) (any, *Error) {
-	var req struct {
-		Peer_Account string
-		MaxCnt       int
-		LastMsgTime  int64
-		MsgKey       string
-	}
-	if e := c.decode(&req); e != nil {
-		return nil, e
-	}
+type getRoamMsgReq struct {
+	Peer_Account string
+	MaxCnt       int
+	LastMsgTime  int64
+	MsgKey       string
+}
+
+func getRoamMsg(c *Call, req *getRoamMsgReq) (any, error) {
 	if req.Peer_Account == "" {
 		return nil, fail(CodeMissingField, "Peer_Account is missing")
 	}
 	page, err := c.App.RoamC2C(c.Session.User, req.Peer_Account, req.MaxCnt, req.MsgKey)
 	if err != nil {
-		return nil, asError(err)
+		return nil, err
 	}
 	resp := struct {
 		Complete    int      `json:"Complete"`
@@ -311,35 +305,33 @@ func getRoamMsg(c *Call) (any, *Error) {
 	return resp, nil
 }
 
-func msgReaded(c *Call) (any, *Error) {
-	var req struct {
-		C2CMsgReaded struct {
-			C2CMsgReadedItem []struct {
-				To_Account    string
-				LastedMsgTime int64
-				Receipt       int
-			}
+type msgReadedReq struct {
+	C2CMsgReaded struct {
+		C2CMsgReadedItem []struct {
+			To_Account    string
+			LastedMsgTime int64
+			Receipt       int
 		}
 	}
-	if e := c.decode(&req); e != nil {
-		return nil, e
-	}
+}
+
+func msgReaded(c *Call, req *msgReadedReq) (any, error) {
 	for _, it := range req.C2CMsgReaded.C2CMsgReadedItem {
 		if it.To_Account == "" {
 			return nil, fail(CodeMissingField, "C2CMsgReadedItem.To_Account is missing")
 		}
 		if err := c.App.MarkC2CRead(c.Session.User, it.To_Account, it.LastedMsgTime, it.Receipt == 1); err != nil {
-			return nil, asError(err)
+			return nil, err
 		}
 	}
 	return nil, nil
 }
 
-func getPeerReadTime(c *Call) (any, *Error) {
-	var req struct{ To_Account []string }
-	if e := c.decode(&req); e != nil {
-		return nil, e
-	}
+type getPeerReadTimeReq struct {
+	To_Account []string
+}
+
+func getPeerReadTime(c *Call, req *getPeerReadTimeReq) (any, error) {
 	return map[string]any{"ReadTime": c.App.PeerReadTimes(c.Session.User, req.To_Account)}, nil
 }
 

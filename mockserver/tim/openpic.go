@@ -24,9 +24,9 @@ import (
 func openpicRoutes(r routes) error {
 	return errors.Join(
 		r.add(authSession, map[string]func(*Call) (any, *Error){
-			"openpic/pic_up":         picUp,
-			"openpic/pic_up_test":    picUp, // the test environment's name (isAccessFormalEnv false)
-			"openpic/apply_download": applyDownload,
+			"openpic/pic_up":         bind(openimBody, picUp),
+			"openpic/pic_up_test":    bind(openimBody, picUp), // the test environment's name (isAccessFormalEnv false)
+			"openpic/apply_download": bind(openimBody, applyDownload),
 		}),
 	)
 }
@@ -59,25 +59,23 @@ func (c *Call) fileURL(uuid string) string {
 	return fmt.Sprintf("http://%s%s%d/%s", host, FilesPath, c.App.ID(), uuid)
 }
 
-func picUp(c *Call) (any, *Error) {
-	var req struct {
-		From_Account string
-		To_Account   string
-		Seq          uint64
-		Random       uint64
-		File_Str_Md5 string
-		File_Size    int
-		File_Type    int
-		PkgFlag      int
-		Slice_Offset int
-		Slice_Size   int
-		Slice_Data   string
-	}
-	if e := c.decode(&req); e != nil {
+type picUpReq struct {
+	From_Account string
+	To_Account   string
+	Seq          uint64
+	Random       uint64
+	File_Str_Md5 string
+	File_Size    int
+	File_Type    int
+	PkgFlag      int
+	Slice_Offset int
+	Slice_Size   int
+	Slice_Data   string
+}
+
+func picUp(c *Call, req *picUpReq) (any, error) {
+	if e := c.self(req.From_Account); e != nil {
 		return nil, e
-	}
-	if req.From_Account != "" && req.From_Account != c.Session.User {
-		return nil, fail(CodeInvalidPacket, "From_Account %q is not the logged-in user %q", req.From_Account, c.Session.User)
 	}
 	if req.PkgFlag != pkgFlagBase64 {
 		return nil, fail(CodeInvalidPacket, "PkgFlag %d: this server takes base64 slices (PkgFlag 1)", req.PkgFlag)
@@ -92,7 +90,7 @@ func picUp(c *Call) (any, *Error) {
 	res, serr := c.App.PutSlice(state.UploadKey{User: c.Session.User, Seq: req.Seq, Random: req.Random},
 		req.File_Size, req.Slice_Offset, data, strings.ToLower(req.File_Str_Md5))
 	if serr != nil {
-		return nil, asError(serr)
+		return nil, serr
 	}
 	if !res.Finished {
 		return map[string]any{"IsFinish": 0, "Next_Offset": res.Next}, nil
@@ -112,13 +110,11 @@ func picUp(c *Call) (any, *Error) {
 	return reply, nil
 }
 
-func applyDownload(c *Call) (any, *Error) {
-	var req struct {
-		Request_info []struct{ Uuid string } `json:"request_info"`
-	}
-	if e := c.decode(&req); e != nil {
-		return nil, e
-	}
+type applyDownloadReq struct {
+	Request_info []struct{ Uuid string } `json:"request_info"`
+}
+
+func applyDownload(c *Call, req *applyDownloadReq) (any, error) {
 	if len(req.Request_info) == 0 || req.Request_info[0].Uuid == "" {
 		return nil, fail(CodeMissingField, "request_info[0].uuid is missing")
 	}

@@ -11,9 +11,9 @@ import (
 func profileRoutes(r routes) error {
 	return errors.Join(
 		r.add(authSession, map[string]func(*Call) (any, *Error){
-			"profile/portrait_get_all": portraitGetAll,
-			"profile/portrait_get":     portraitGetAll,
-			"profile/portrait_set":     portraitSet,
+			"profile/portrait_get_all": bind(openimBody, portraitGetAll),
+			"profile/portrait_get":     bind(openimBody, portraitGetAll),
+			"profile/portrait_set":     bind(openimBody, portraitSet),
 			"sns/friend_get_all":       friendGetAll,
 			"sns/black_list_get":       blackListGet,
 		}),
@@ -37,15 +37,13 @@ func profileIn(it profileItem) state.ProfileItem { return profiletag.In(it.Tag, 
 // codeAccountNotFound is the per-user ResultCode for an unknown account.
 const codeAccountNotFound = 40003
 
-func portraitGetAll(c *Call) (any, *Error) {
-	var req struct {
-		UserItem   []struct{ To_Account string }
-		To_Account []string // webim.js 1.x shape
-		TagList    []string
-	}
-	if e := c.decode(&req); e != nil {
-		return nil, e
-	}
+type portraitGetAllReq struct {
+	UserItem   []struct{ To_Account string }
+	To_Account []string // webim.js 1.x shape
+	TagList    []string
+}
+
+func portraitGetAll(c *Call, req *portraitGetAllReq) (any, error) {
 	ids := req.To_Account
 	for _, it := range req.UserItem {
 		ids = append(ids, it.To_Account)
@@ -86,11 +84,11 @@ func portraitGetAll(c *Call) (any, *Error) {
 	return resp, nil
 }
 
-func portraitSet(c *Call) (any, *Error) {
-	var req struct{ ProfileItem []profileItem }
-	if e := c.decode(&req); e != nil {
-		return nil, e
-	}
+type portraitSetReq struct {
+	ProfileItem []profileItem
+}
+
+func portraitSet(c *Call, req *portraitSetReq) (any, error) {
 	items := make([]state.ProfileItem, 0, len(req.ProfileItem))
 	for i, it := range req.ProfileItem {
 		if it.Tag == "" {
@@ -99,7 +97,7 @@ func portraitSet(c *Call) (any, *Error) {
 		items = append(items, profileIn(it))
 	}
 	if err := c.App.SetProfileFrom(c.Session.Instance, c.Session.User, items); err != nil {
-		return nil, asError(err)
+		return nil, err
 	}
 	return nil, nil
 }

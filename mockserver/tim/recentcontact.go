@@ -8,9 +8,9 @@ import (
 func recentContactRoutes(r routes) error {
 	return errors.Join(
 		r.add(authSession, map[string]func(*Call) (any, *Error){
-			"recentcontact/page_get": recentContacts,
-			"recentcontact/get":      recentContacts,
-			"recentcontact/delete":   deleteRecentContact,
+			"recentcontact/page_get": bind(openimBody, recentContacts),
+			"recentcontact/get":      bind(openimBody, recentContacts),
+			"recentcontact/delete":   bind(openimBody, deleteRecentContact),
 		}),
 	)
 }
@@ -38,18 +38,16 @@ type sessionItem struct {
 	LastMsg               lastMsg `json:"LastMsg"`
 }
 
+type recentContactsReq struct {
+	From_Account string
+	TimeStamp    int64
+}
+
 // recentContacts answers page_get (login) and get (getConversationList) in one complete page.
-func recentContacts(c *Call) (any, *Error) {
-	var req struct {
-		From_Account string
-		TimeStamp    int64
-	}
-	if e := c.decode(&req); e != nil {
-		return nil, e
-	}
+func recentContacts(c *Call, req *recentContactsReq) (any, error) {
 	convs, err := c.App.Conversations(c.Session.User)
 	if err != nil {
-		return nil, asError(err)
+		return nil, err
 	}
 	items := []sessionItem{}
 	for _, cv := range convs {
@@ -94,15 +92,13 @@ func (c *Call) profileString(user string, f state.ProfileField) string {
 	return ""
 }
 
-func deleteRecentContact(c *Call) (any, *Error) {
-	var req struct {
-		To_Account string
-		ToGroupid  string
-		Type       int
-	}
-	if e := c.decode(&req); e != nil {
-		return nil, e
-	}
+type deleteRecentContactReq struct {
+	To_Account string
+	ToGroupid  string
+	Type       int
+}
+
+func deleteRecentContact(c *Call, req *deleteRecentContactReq) (any, error) {
 	var err error
 	switch req.Type {
 	case 1:
@@ -119,7 +115,7 @@ func deleteRecentContact(c *Call) (any, *Error) {
 		return nil, fail(CodeMissingField, "Type must be 1 (C2C) or 2 (group), got %d", req.Type)
 	}
 	if err != nil {
-		return nil, asError(err)
+		return nil, err
 	}
 	return nil, nil
 }

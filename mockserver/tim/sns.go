@@ -13,16 +13,36 @@ import (
 func snsRoutes(r routes) error {
 	return errors.Join(
 		r.add(authSession, map[string]func(*Call) (any, *Error){
-			"sns/friend_add":        friendAdd,
-			"sns/friend_response":   friendResponse,
-			"sns/friend_delete":     friendDelete,
-			"sns/pendency_get":      pendencyGet,
-			"sns/pendency_delete":   pendencyDelete,
-			"sns/PendencyReport":    pendencyReport,
-			"sns/black_list_add":    blackListAdd,
-			"sns/black_list_delete": blackListDelete,
+			"sns/friend_add":        bindSNS(friendAdd),
+			"sns/friend_response":   bindSNS(friendResponse),
+			"sns/friend_delete":     bindSNS(friendDelete),
+			"sns/pendency_get":      bind(openimBody, pendencyGet),
+			"sns/pendency_delete":   bindSNS(pendencyDelete),
+			"sns/PendencyReport":    bind(openimBody, pendencyReport),
+			"sns/black_list_add":    bindSNS(blackListAdd),
+			"sns/black_list_delete": bindSNS(blackListDelete),
 		}),
 	)
+}
+
+// bindSNS makes a route of a relationship-chain change: decode, check From_Account, call fn, and
+// answer its per-account results (snsReply). The request types keep their fields flat (no
+// embedded struct) so a wrongly typed field is named in the error as the client wrote it.
+func bindSNS[Req any](fn func(c *Call, req *Req) ([]state.SNSResult, error)) func(*Call) (any, *Error) {
+	return bind(openimBody, func(c *Call, req *Req) (any, error) {
+		var from struct{ From_Account string }
+		if e := c.decode(&from); e != nil {
+			return nil, e
+		}
+		if e := c.self(from.From_Account); e != nil {
+			return nil, e
+		}
+		rs, err := fn(c, req)
+		if err != nil {
+			return nil, err
+		}
+		return snsReply(rs), nil
+	})
 }
 
 type snsResult struct {
@@ -51,22 +71,16 @@ func (c *Call) self(from string) *Error {
 	return nil
 }
 
-func friendAdd(c *Call) (any, *Error) {
-	var req struct {
-		From_Account  string
-		AddFriendItem []struct {
-			To_Account string
-			Remark     string
-			AddSource  string
-			AddWording string
-		}
+type friendAddReq struct {
+	AddFriendItem []struct {
+		To_Account string
+		Remark     string
+		AddSource  string
+		AddWording string
 	}
-	if e := c.decode(&req); e != nil {
-		return nil, e
-	}
-	if e := c.self(req.From_Account); e != nil {
-		return nil, e
-	}
+}
+
+func friendAdd(c *Call, req *friendAddReq) ([]state.SNSResult, error) {
 	if len(req.AddFriendItem) == 0 {
 		return nil, fail(CodeMissingField, "AddFriendItem is empty")
 	}
@@ -77,28 +91,18 @@ func friendAdd(c *Call) (any, *Error) {
 		}
 		reqs[i] = state.FriendRequest{To: it.To_Account, Remark: it.Remark, Source: it.AddSource, Wording: it.AddWording}
 	}
-	rs, err := c.App.AddFriends(c.Session.User, reqs)
-	if err != nil {
-		return nil, asError(err)
-	}
-	return snsReply(rs), nil
+	return c.App.AddFriends(c.Session.User, reqs)
 }
 
-func friendResponse(c *Call) (any, *Error) {
-	var req struct {
-		From_Account       string
-		ResponseFriendItem []struct {
-			To_Account     string
-			ResponseAction string
-			Remark         string
-		}
+type friendResponseReq struct {
+	ResponseFriendItem []struct {
+		To_Account     string
+		ResponseAction string
+		Remark         string
 	}
-	if e := c.decode(&req); e != nil {
-		return nil, e
-	}
-	if e := c.self(req.From_Account); e != nil {
-		return nil, e
-	}
+}
+
+func friendResponse(c *Call, req *friendResponseReq) ([]state.SNSResult, error) {
 	if len(req.ResponseFriendItem) == 0 {
 		return nil, fail(CodeMissingField, "ResponseFriendItem is empty")
 	}
@@ -114,33 +118,29 @@ func friendResponse(c *Call) (any, *Error) {
 		}
 		answers[i] = state.FriendResponse{To: it.To_Account, Accept: accept, Remark: it.Remark}
 	}
-	rs, err := c.App.RespondFriends(c.Session.User, answers)
-	if err != nil {
-		return nil, asError(err)
-	}
-	return snsReply(rs), nil
+	return c.App.RespondFriends(c.Session.User, answers)
 }
 
-func friendDelete(c *Call) (any, *Error) {
-	var req struct {
-		From_Account string
-		To_Account   []string
-		DeleteType   string
-	}
-	if e := c.decode(&req); e != nil {
-		return nil, e
-	}
-	if e := c.self(req.From_Account); e != nil {
-		return nil, e
-	}
-	if len(req.To_Account) == 0 {
+// accounts checks the accounts a request names (To_Account).
+func accounts(to []string) ([]string, *Error) {
+	if len(to) == 0 {
 		return nil, fail(CodeMissingField, "To_Account is empty")
 	}
-	rs, err := c.App.DeleteFriends(c.Session.User, req.To_Account, req.DeleteType != "Delete_Type_Single")
-	if err != nil {
-		return nil, asError(err)
+	return to, nil
+}
+
+type friendDeleteReq struct {
+	To_Account []string
+	DeleteType string
+}
+
+// friendDelete ends friendships; Delete_Type_Both (the default) both ways.
+func friendDelete(c *Call, req *friendDeleteReq) ([]state.SNSResult, error) {
+	to, e := accounts(req.To_Account)
+	if e != nil {
+		return nil, e
 	}
-	return snsReply(rs), nil
+	return c.App.DeleteFriends(c.Session.User, to, req.DeleteType != "Delete_Type_Single")
 }
 
 // responseActions are the answers to a friend request: Agree and AgreeAndAdd both make the two
@@ -167,17 +167,13 @@ func pendencyType(t string) (bool, *Error) {
 
 // pendencyGet lists friend requests in one page (webim.js passes StartTime, MaxLimited and
 // LastSequence through; the fake answers everything at once).
-func pendencyGet(c *Call) (any, *Error) {
-	var req struct {
-		From_Account string
-		PendencyType string
-		StartTime    int64
-		MaxLimited   int
-		LastSequence int64
-	}
-	if e := c.decode(&req); e != nil {
-		return nil, e
-	}
+func pendencyGet(c *Call, req *struct {
+	From_Account string
+	PendencyType string
+	StartTime    int64
+	MaxLimited   int
+	LastSequence int64
+}) (any, error) {
 	if e := c.self(req.From_Account); e != nil {
 		return nil, e
 	}
@@ -217,64 +213,43 @@ func pendencyGet(c *Call) (any, *Error) {
 		"UnreadPendencyCount": len(list), "LastSequence": 0}, nil
 }
 
-func pendencyDelete(c *Call) (any, *Error) {
-	var req struct {
-		From_Account string
-		PendencyType string
-		To_Account   []string
-	}
-	if e := c.decode(&req); e != nil {
-		return nil, e
-	}
-	if e := c.self(req.From_Account); e != nil {
-		return nil, e
-	}
+type pendencyDeleteReq struct {
+	PendencyType string
+	To_Account   []string
+}
+
+func pendencyDelete(c *Call, req *pendencyDeleteReq) ([]state.SNSResult, error) {
 	comeIn, e := pendencyType(req.PendencyType)
 	if e != nil {
 		return nil, e
 	}
-	if len(req.To_Account) == 0 {
-		return nil, fail(CodeMissingField, "To_Account is empty")
+	to, e := accounts(req.To_Account)
+	if e != nil {
+		return nil, e
 	}
-	rs, err := c.App.DeletePendencies(c.Session.User, comeIn, req.To_Account)
-	if err != nil {
-		return nil, asError(err)
-	}
-	return snsReply(rs), nil
+	return c.App.DeletePendencies(c.Session.User, comeIn, to)
 }
 
 // pendencyReport marks friend requests seen up to a time; the fake keeps no read mark on them.
-func pendencyReport(c *Call) (any, *Error) {
-	var req struct {
-		From_Account            string
-		LatestPendencyTimeStamp int64
-	}
-	if e := c.decode(&req); e != nil {
-		return nil, e
-	}
+func pendencyReport(c *Call, req *struct {
+	From_Account            string
+	LatestPendencyTimeStamp int64
+}) (any, error) {
 	return nil, c.self(req.From_Account)
 }
 
-func blackList(c *Call, apply func(string, []string) ([]state.SNSResult, error)) (any, *Error) {
-	var req struct {
-		From_Account string
-		To_Account   []string
-	}
-	if e := c.decode(&req); e != nil {
+func blackListAdd(c *Call, req *struct{ To_Account []string }) ([]state.SNSResult, error) {
+	to, e := accounts(req.To_Account)
+	if e != nil {
 		return nil, e
 	}
-	if e := c.self(req.From_Account); e != nil {
-		return nil, e
-	}
-	if len(req.To_Account) == 0 {
-		return nil, fail(CodeMissingField, "To_Account is empty")
-	}
-	rs, err := apply(c.Session.User, req.To_Account)
-	if err != nil {
-		return nil, asError(err)
-	}
-	return snsReply(rs), nil
+	return c.App.BlockUsers(c.Session.User, to)
 }
 
-func blackListAdd(c *Call) (any, *Error)    { return blackList(c, c.App.BlockUsers) }
-func blackListDelete(c *Call) (any, *Error) { return blackList(c, c.App.UnblockUsers) }
+func blackListDelete(c *Call, req *struct{ To_Account []string }) ([]state.SNSResult, error) {
+	to, e := accounts(req.To_Account)
+	if e != nil {
+		return nil, e
+	}
+	return c.App.UnblockUsers(c.Session.User, to)
+}

@@ -18,10 +18,10 @@ func webimRoutes(r routes) error {
 			"imopenstat/web_report": telemetry, // webim.js 1.7 reports login quality; a failure is ignored
 		}),
 		r.add(authSessionOrAdmin, map[string]func(*Call) (any, *Error){
-			"group_open_http_svc/get_role_in_group":        getRoleInGroup,
-			"group_open_http_svc/search_group":             searchGroup,
-			"group_open_http_svc/handle_invite_join_group": handleInviteJoinGroup,
-			"group_open_http_svc/report_pendency":          reportGroupPendency,
+			"group_open_http_svc/get_role_in_group":        bind(groupBody, getRoleInGroup),
+			"group_open_http_svc/search_group":             bind(groupBody, searchGroup),
+			"group_open_http_svc/handle_invite_join_group": bind(groupBody, handleInviteJoinGroup),
+			"group_open_http_svc/report_pendency":          bind(groupBody, reportGroupPendency),
 		}),
 	)
 }
@@ -97,15 +97,13 @@ func friendNoticeOut(n state.FriendNotice, seq uint64) map[string]any {
 	return out
 }
 
+type getRoleInGroupReq struct {
+	GroupId      string
+	User_Account []string
+}
+
 // getRoleInGroup answers each account's role; accounts outside the group are "NotMember".
-func getRoleInGroup(c *Call) (any, *Error) {
-	var req struct {
-		GroupId      string
-		User_Account []string
-	}
-	if e := c.decodeGroup(&req); e != nil {
-		return nil, e
-	}
+func getRoleInGroup(c *Call, req *getRoleInGroupReq) (any, error) {
 	if req.GroupId == "" {
 		return nil, fail(CodeGroupBadParam, "GroupId is missing")
 	}
@@ -114,7 +112,7 @@ func getRoleInGroup(c *Call) (any, *Error) {
 	}
 	members, err := c.App.GroupMembers(c.op(), req.GroupId)
 	if err != nil {
-		return nil, asError(err)
+		return nil, err
 	}
 	roles := map[string]state.Role{}
 	for _, m := range members {
@@ -135,18 +133,16 @@ func getRoleInGroup(c *Call) (any, *Error) {
 	return map[string]any{"UserIdList": out}, nil
 }
 
+type searchGroupReq struct {
+	Content        string
+	PageNum        int
+	GroupPerPage   int
+	ResponseFilter *struct{ GroupBasePublicInfoFilter []string }
+}
+
 // searchGroup finds Public and ChatRoom groups whose name contains Content (Private groups and
 // AVChatRooms are not searchable), in creation order, one page of GroupPerPage from PageNum.
-func searchGroup(c *Call) (any, *Error) {
-	var req struct {
-		Content        string
-		PageNum        int
-		GroupPerPage   int
-		ResponseFilter *struct{ GroupBasePublicInfoFilter []string }
-	}
-	if e := c.decodeGroup(&req); e != nil {
-		return nil, e
-	}
+func searchGroup(c *Call, req *searchGroupReq) (any, error) {
 	if strings.TrimSpace(req.Content) == "" {
 		return nil, fail(CodeGroupBadParam, "Content (the name to search) is missing")
 	}
@@ -181,20 +177,18 @@ func emptyIfNilMaps(l []map[string]any) []map[string]any {
 	return l
 }
 
+type handleInviteJoinGroupReq struct {
+	GroupId         string
+	Inviter_Account string
+	HandleMsg       string
+	Authentication  string
+	MsgKey          string
+}
+
 // handleInviteJoinGroup answers an invitation that needs the invitee's consent (notice 12). This
 // server adds invitees at once (notice 7), so no such invitation ever waits: every answer is
 // refused with the group service's bad-parameter code, naming why.
-func handleInviteJoinGroup(c *Call) (any, *Error) {
-	var req struct {
-		GroupId         string
-		Inviter_Account string
-		HandleMsg       string
-		Authentication  string
-		MsgKey          string
-	}
-	if e := c.decodeGroup(&req); e != nil {
-		return nil, e
-	}
+func handleInviteJoinGroup(c *Call, req *handleInviteJoinGroupReq) (any, error) {
 	if req.GroupId == "" || req.Inviter_Account == "" {
 		return nil, fail(CodeGroupBadParam, "GroupId and Inviter_Account are required")
 	}
@@ -202,22 +196,20 @@ func handleInviteJoinGroup(c *Call) (any, *Error) {
 		return nil, fail(CodeGroupBadParam, "HandleMsg %q is not Agree or Reject", req.HandleMsg)
 	}
 	if _, _, err := c.App.Group(c.op(), req.GroupId); err != nil {
-		return nil, asError(err)
+		return nil, err
 	}
 	return nil, fail(CodeGroupBadParam, "no invitation from %q to group %q waits for %q's answer (this server adds invitees directly)",
 		req.Inviter_Account, req.GroupId, c.op())
 }
 
+type reportGroupPendencyReq struct {
+	ReportTime   int64
+	From_Account string
+}
+
 // reportGroupPendency marks the join applications seen (webim.getPendencyGroupRead). The fake keeps
 // no read mark on applications: get_pendency counts the unhandled ones as unread.
-func reportGroupPendency(c *Call) (any, *Error) {
-	var req struct {
-		ReportTime   int64
-		From_Account string
-	}
-	if e := c.decodeGroup(&req); e != nil {
-		return nil, e
-	}
+func reportGroupPendency(c *Call, req *reportGroupPendencyReq) (any, error) {
 	if _, e := c.whose(req.From_Account, "From_Account"); e != nil {
 		return nil, e
 	}
