@@ -211,7 +211,7 @@ func (c *conn) push(ev string, payload map[string]any) {
 			app = strconv.FormatInt(c.app.ID(), 10)
 		}
 		c.mu.Unlock()
-		rec.AddPush("", app, user, name, PushCommand(ev), b) // transport left out: the jmessage goldens predate it
+		rec.AddPush(Transport, app, user, name, PushCommand(ev), b)
 	}
 }
 
