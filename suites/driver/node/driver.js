@@ -11,21 +11,9 @@
 // Every flag may also come from the environment: IMH_SDK, IMH_SERVER, IMH_SDKAPPID, IMH_LOG_LEVEL.
 'use strict';
 
-const util = require('util');
-const { performance } = require('perf_hooks');
+const { claimStdout, flag, emitter, serve, exit } = require('./adapters/common');
 
-// --- stdout is the protocol channel: route every console method to stderr. ---
-const out = (obj) => process.stdout.write(JSON.stringify(obj) + '\n');
-for (const m of ['log', 'info', 'warn', 'debug', 'error', 'trace']) {
-  console[m] = (...a) => process.stderr.write(util.format(...a) + '\n');
-}
-
-// --- config ---
-function flag(name, env, def) {
-  const i = process.argv.indexOf('--' + name);
-  if (i >= 0 && i + 1 < process.argv.length) return process.argv[i + 1];
-  return process.env[env] !== undefined ? process.env[env] : def;
-}
+claimStdout(); // before any SDK logs
 const cfg = {
   sdk: flag('sdk', 'IMH_SDK', 'tim-js-sdk'),
   server: flag('server', 'IMH_SERVER', ''),
@@ -40,8 +28,7 @@ if (!/^https?:\/\/[^/]+$/.test(cfg.server) || !(cfg.sdkAppID > 0)) {
 
 // webim.js 1.x is a user-given file with its own API: its adapter serves the same protocol.
 if (cfg.sdk.startsWith('webim.js@file:')) {
-  const t0w = performance.now();
-  require('./adapters/legacy-webim.js')(cfg, out, (name, data) => out({ event: name, data, t: Math.round((performance.now() - t0w) * 1000) / 1000 }));
+  require('./adapters/legacy-webim.js')(cfg);
   return;
 }
 
@@ -92,8 +79,7 @@ global.localStorage = (() => {
   };
 })();
 
-const t0 = performance.now();
-const emit = (name, data) => out({ event: name, data: plain(data), t: Math.round((performance.now() - t0) * 1000) / 1000 });
+const emit = emitter(plain);
 
 // The WebSocket generation (adapters/timws.js) brings its own transport and globals.
 const timws = require('./adapters/timws');
@@ -222,46 +208,14 @@ const commands = {
     const msg = method(a.create)(resolve(a.options || {}));
     return a.sendOptions ? tim.sendMessage(msg, resolve(a.sendOptions)) : tim.sendMessage(msg);
   },
-  exit: () => { setImmediate(() => process.exit(0)); return null; },
+  exit,
 };
 
-async function handle(line) {
-  let req;
-  try {
-    req = JSON.parse(line);
-  } catch (e) {
-    emit('DRIVER_PROTOCOL_ERROR', { line, message: e.message });
-    return;
-  }
-  try {
-    const fn = commands[req.cmd];
-    if (!fn) throw Object.assign(new Error(`unknown command ${req.cmd}`), { code: null });
-    const result = await fn(req.args || {});
-    const p = plain(result);
-    out({ id: req.id, ok: true, result: p === undefined ? null : p });
-  } catch (e) {
-    out({ id: req.id, ok: false, error: errorObject(e) });
-  }
-}
-
-let buf = '';
-process.stdin.setEncoding('utf8');
-process.stdin.on('data', (chunk) => {
-  buf += chunk;
-  let i;
-  while ((i = buf.indexOf('\n')) >= 0) {
-    const line = buf.slice(0, i).trim();
-    buf = buf.slice(i + 1);
-    if (line) handle(line);
-  }
-});
-process.stdin.on('end', () => process.exit(0)); // the Go side went away
-
 // From here on, failures are the SDK's: the SDK leaves some promises unhandled
-// (createGroup's automatic message, the net probe), so report them as events instead
+// (createGroup's automatic message, the net probe), so serve reports them as events instead
 // of letting Node die. (Before this point a failure should kill the process with its
 // stack on stderr, which Start reports.)
-process.on('unhandledRejection', (reason) => emit('UNHANDLED_REJECTION', errorObject(reason)));
-process.on('uncaughtException', (err) => emit('UNCAUGHT_EXCEPTION', errorObject(err)));
-
-out({ event: 'ready', data: { sdk: cfg.sdk, version: TIM.VERSION, events: Object.keys(TIM.EVENT), types: plain(TIM.TYPES), pid: process.pid }, t: 0 });
+serve({
+  commands, emit, errorObject, toPlain: plain,
+  ready: { sdk: cfg.sdk, version: TIM.VERSION, events: Object.keys(TIM.EVENT), types: plain(TIM.TYPES) },
+});

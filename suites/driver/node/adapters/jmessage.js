@@ -19,20 +19,11 @@
 // --transports websocket|polling|upgrade (polling first, then upgrade to websocket).
 'use strict';
 
-const util = require('util');
 const crypto = require('crypto');
 const path = require('path');
-const { performance } = require('perf_hooks');
+const { claimStdout, flag, emitter, serve, exit } = require('./common');
 
-const out = (obj) => process.stdout.write(JSON.stringify(obj) + '\n');
-for (const m of ['log', 'info', 'warn', 'debug', 'error', 'trace']) {
-  console[m] = (...a) => process.stderr.write(util.format(...a) + '\n');
-}
-function flag(name, env, def) {
-  const i = process.argv.indexOf('--' + name);
-  if (i >= 0 && i + 1 < process.argv.length) return process.argv[i + 1];
-  return process.env[env] !== undefined ? process.env[env] : def;
-}
+claimStdout();
 const cfg = {
   sdk: flag('sdk', 'IMH_SDK', 'socket.io-client-1.7.4'),
   server: flag('server', 'IMH_SERVER', ''),
@@ -42,8 +33,7 @@ if (!/^https?:\/\/[^/]+$/.test(cfg.server)) {
   process.stderr.write('jmessage.js: need --server http://host:port\n');
   process.exit(2);
 }
-const t0 = performance.now();
-const emit = (name, data) => out({ event: name, data: data === undefined ? null : data, t: Math.round((performance.now() - t0) * 1000) / 1000 });
+const emit = emitter();
 const md5 = (s) => crypto.createHash('md5').update(String(s)).digest('hex');
 const fail = (message, code = null, data = null) => Object.assign(new Error(message), { code, data });
 
@@ -419,35 +409,7 @@ const commands = {
     if (typeof fn !== 'function') throw fail(`${a.method} is not an API of this driver (${cfg.sdk})`);
     return fn((a.args || [])[0] || {});
   },
-  exit: () => { setImmediate(() => process.exit(0)); return null; },
+  exit,
 };
 
-async function handle(line) {
-  let req;
-  try { req = JSON.parse(line); } catch (e) { emit('DRIVER_PROTOCOL_ERROR', { line, message: e.message }); return; }
-  try {
-    const fn = commands[req.cmd];
-    if (!fn) throw fail(`unknown command ${req.cmd}`);
-    const result = await fn(req.args || {});
-    out({ id: req.id, ok: true, result: result === undefined ? null : result });
-  } catch (e) {
-    out({ id: req.id, ok: false, error: errorObject(e) });
-  }
-}
-
-let buf = '';
-process.stdin.setEncoding('utf8');
-process.stdin.on('data', (chunk) => {
-  buf += chunk;
-  let i;
-  while ((i = buf.indexOf('\n')) >= 0) {
-    const line = buf.slice(0, i).trim();
-    buf = buf.slice(i + 1);
-    if (line) handle(line);
-  }
-});
-process.stdin.on('end', () => process.exit(0));
-process.on('unhandledRejection', (reason) => emit('UNHANDLED_REJECTION', errorObject(reason)));
-process.on('uncaughtException', (err) => emit('UNCAUGHT_EXCEPTION', errorObject(err)));
-
-out({ event: 'ready', data: { sdk: cfg.sdk, version, events: ['MSG_RECEIVE', 'EVENT', 'SYNC_CONVERSATION', 'WIRE', 'DISCONNECT'], types: {}, pid: process.pid }, t: 0 });
+serve({ commands, emit, errorObject, ready: { sdk: cfg.sdk, version, events: ['MSG_RECEIVE', 'EVENT', 'SYNC_CONVERSATION', 'WIRE', 'DISCONNECT'], types: {} } });

@@ -20,8 +20,10 @@
 
 const fs = require('fs');
 const vm = require('vm');
+const { emitter, serve, exit } = require('./common');
 
-module.exports = function run(cfg, out, emit) {
+module.exports = function run(cfg) {
+  const emit = emitter(); // listeners pass their arguments through data() themselves
   const file = cfg.sdk.replace(/^webim\.js@file:/, '');
   const source = fs.readFileSync(file, 'utf8');
   const version = webimVersion(source);
@@ -188,45 +190,13 @@ module.exports = function run(cfg, out, emit) {
       return viaCallbacks((ok, no) => webim.sendMsg(msg, ok, no)).then((resp) => ({ msg: msgOut(msg), resp }));
     },
     store: () => storeOut(),
-    exit: () => { setImmediate(() => process.exit(0)); return null; },
+    exit,
   };
-
-  async function handle(line) {
-    let req;
-    try {
-      req = JSON.parse(line);
-    } catch (e) {
-      emit('DRIVER_PROTOCOL_ERROR', { line, message: e.message });
-      return;
-    }
-    try {
-      const fn = commands[req.cmd];
-      if (!fn) throw Object.assign(new Error(`unknown command ${req.cmd}`), { code: null });
-      const result = data(await fn(req.args || {}));
-      out({ id: req.id, ok: true, result: result === undefined ? null : result });
-    } catch (e) {
-      out({ id: req.id, ok: false, error: { code: Number.isFinite(e.code) ? e.code : null, message: String(e.message || e), data: data(e.data) ?? null } });
-    }
-  }
-
-  let buf = '';
-  process.stdin.setEncoding('utf8');
-  process.stdin.on('data', (chunk) => {
-    buf += chunk;
-    let i;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, i).trim();
-      buf = buf.slice(i + 1);
-      if (line) handle(line);
-    }
-  });
-  process.stdin.on('end', () => process.exit(0));
-  process.on('unhandledRejection', (reason) => emit('UNHANDLED_REJECTION', { code: null, message: String(reason && reason.message || reason), data: null }));
-  process.on('uncaughtException', (e) => emit('UNCAUGHT_EXCEPTION', { code: null, message: String(e && e.message || e), data: null, stack: String(e && e.stack || '') }));
 
   const events = ['onConnNotify', 'onMsgNotify', 'onGroupInfoChangeNotify', 'onKickedEventCall', 'onBigGroupMsgNotify', 'onAppliedDownloadUrl'];
   for (const [table, keys] of Object.entries(tables)) for (const k of keys) events.push(`${table}.${k}`);
-  out({ event: 'ready', data: { sdk: 'webim.js', version, events, types: { SESSION_TYPE: webim.SESSION_TYPE }, pid: process.pid }, t: 0 });
+  const errorObject = (e) => ({ code: e && Number.isFinite(e.code) ? e.code : null, message: String((e && e.message) || e), data: (e && data(e.data)) ?? null });
+  serve({ commands, emit, errorObject, toPlain: data, ready: { sdk: 'webim.js', version, events, types: { SESSION_TYPE: webim.SESSION_TYPE } } });
 };
 
 // webimVersion reads the version the file declares about itself: "Version = '1.7.3'",
