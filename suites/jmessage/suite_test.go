@@ -11,7 +11,8 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	"go.uber.org/goleak"
+
+	"github.com/imharness/imharness/suites/harness"
 )
 
 func TestJMessage(t *testing.T) {
@@ -19,20 +20,8 @@ func TestJMessage(t *testing.T) {
 	RunSpecs(t, "JMessage conformance")
 }
 
+// The socket.io library's engine timers (ping, polling close) run out on their own within their
+// timeouts (at most 45 s) after the server closed the connection; they are not ours.
 var _ = BeforeSuite(func() {
-	ignore := goleak.IgnoreCurrent()
-	var err error
-	env, err = start()
-	Expect(err).NotTo(HaveOccurred())
-	DeferCleanup(func() {
-		env.close()
-		// The socket.io library's engine timers (ping, polling close) run out on their own within
-		// their timeouts (at most 45 s) after the server closed the connection; they are not ours.
-		Eventually(func() error {
-			return goleak.Find(ignore,
-				goleak.IgnoreAnyFunction("github.com/zishang520/engine.io/v2/utils.SetTimeout.func1"),
-				goleak.IgnoreAnyFunction("github.com/onsi/ginkgo/v2/internal.(*genericOutputInterceptor).ResumeIntercepting.func1"),
-				goleak.IgnoreAnyFunction("github.com/onsi/ginkgo/v2/internal.(*genericOutputInterceptor).ResumeIntercepting.func1.1"))
-		}).Should(Succeed())
-	})
+	env = harness.SetUpSuite(start, (*envT).close, "github.com/zishang520/engine.io/v2/utils.SetTimeout.func1")
 })

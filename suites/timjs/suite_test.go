@@ -8,7 +8,6 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	"go.uber.org/goleak"
 
 	"github.com/imharness/imharness/suites/harness"
 )
@@ -21,20 +20,5 @@ func TestTimJS(t *testing.T) {
 }
 
 var _ = BeforeSuite(func() {
-	ignore := goleak.IgnoreCurrent()
-	var err error
-	env, err = harness.Start()
-	if err != nil {
-		Fail("setup: " + err.Error()) // one line: imharness run reports it as the reason the run could not start
-	}
-	DeferCleanup(func() {
-		env.Close()
-		// Every server goroutine and driver reader must be gone once the server is closed.
-		// (Ginkgo's own output interceptor restarts its goroutines between specs; they are not ours.)
-		Eventually(func() error {
-			return goleak.Find(ignore,
-				goleak.IgnoreAnyFunction("github.com/onsi/ginkgo/v2/internal.(*genericOutputInterceptor).ResumeIntercepting.func1"),
-				goleak.IgnoreAnyFunction("github.com/onsi/ginkgo/v2/internal.(*genericOutputInterceptor).ResumeIntercepting.func1.1"))
-		}).Should(Succeed())
-	})
+	env = harness.SetUpSuite(harness.Start, (*harness.Env).Close)
 })

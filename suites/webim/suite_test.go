@@ -10,7 +10,6 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	"go.uber.org/goleak"
 
 	"github.com/imharness/imharness/suites/harness"
 )
@@ -27,16 +26,5 @@ var _ = BeforeSuite(func() {
 	if file == "" {
 		Skip(harness.WebIMHelp)
 	}
-	ignore := goleak.IgnoreCurrent()
-	var err error
-	env, err = harness.StartSDK(harness.WebIMSDK(file))
-	Expect(err).NotTo(HaveOccurred())
-	DeferCleanup(func() {
-		env.Close()
-		Eventually(func() error {
-			return goleak.Find(ignore,
-				goleak.IgnoreAnyFunction("github.com/onsi/ginkgo/v2/internal.(*genericOutputInterceptor).ResumeIntercepting.func1"),
-				goleak.IgnoreAnyFunction("github.com/onsi/ginkgo/v2/internal.(*genericOutputInterceptor).ResumeIntercepting.func1.1"))
-		}).Should(Succeed())
-	})
+	env = harness.SetUpSuite(func() (*harness.Env, error) { return harness.StartSDK(harness.WebIMSDK(file)) }, (*harness.Env).Close)
 })
