@@ -78,18 +78,24 @@ func (a *App) Profile(userID string) ([]ProfileItem, bool) {
 	return out, true
 }
 
-// SetProfile sets profile items of the user.
+// SetProfile sets profile items of the user (seeding: nobody hears of it).
 func (a *App) SetProfile(userID string, items []ProfileItem) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	_, err := a.setProfile(userID, items)
+	return err
+}
+
+// setProfile sets profile items of the user. Lock held.
+func (a *App) setProfile(userID string, items []ProfileItem) (*user, error) {
 	u := a.users[userID]
 	if u == nil {
-		return errorf(InvalidAccount, "no user %q", userID)
+		return nil, errorf(InvalidAccount, "no user %q", userID)
 	}
 	for _, it := range items {
 		u.profile[it.Field] = it.Value
 	}
-	return nil
+	return u, nil
 }
 
 // profileString is a string field of the user's profile ("" when unset or not a string). Lock held.

@@ -283,12 +283,9 @@ func (a *App) pushProfileChange(u *user, items []ProfileItem, exceptInstance int
 func (a *App) SetProfileFrom(instance int, userID string, items []ProfileItem) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	u := a.users[userID]
-	if u == nil {
-		return errorf(InvalidAccount, "no user %q", userID)
-	}
-	for _, it := range items {
-		u.profile[it.Field] = it.Value
+	u, err := a.setProfile(userID, items)
+	if err != nil {
+		return err
 	}
 	a.pushProfileChange(u, append([]ProfileItem(nil), items...), instance)
 	return nil
