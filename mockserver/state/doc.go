@@ -8,4 +8,6 @@
 // on the channel outside it. Pointers to internal records never leave the package; callers get copies.
 //
 // Message element content is opaque here (Elem.Content): the protocol adapter owns its wire shape.
+// Profile fields have domain names (ProfileField: nick, avatar, allow_type, custom.<name>…) and
+// relationship-chain notices domain kinds; each protocol maps them to its own names and numbers.
 package state
