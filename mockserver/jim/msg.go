@@ -36,14 +36,22 @@ func sharedBody(c map[string]any, raw json.RawMessage) []state.Elem {
 	return []state.Elem{{Type: "TIMCustomElem", Content: mustJSON(map[string]any{"Data": string(raw), "Desc": "jmessage", "Ext": ""})}}
 }
 
+// msgType is JMessage's number for a conversation type: 3 single, 4 group.
+func msgType(t state.ConvType) int {
+	if t == state.ConvGroup {
+		return 4
+	}
+	return 3
+}
+
 // syncItem is a message as msg_sync (and sync_conversation) carry it.
 func syncItem(m state.JIMMessage) map[string]any {
 	level := 0
-	if m.Type == 3 && m.ToAppKey != m.FromAppKey {
+	if m.Type == state.ConvC2C && m.ToAppKey != m.FromAppKey {
 		level = 1
 	}
 	var gid any = 0
-	if m.Type == 4 {
+	if m.Type == state.ConvGroup {
 		gid = gidNum(m.GID)
 	}
 	var c any
@@ -54,7 +62,7 @@ func syncItem(m state.JIMMessage) map[string]any {
 		}
 	}
 	return map[string]any{
-		"msg_id": m.ID, "msg_type": m.Type, "from_uid": uidNum(m.FromUID), "from_gid": gid, "msg_level": level,
+		"msg_id": m.ID, "msg_type": msgType(m.Type), "from_uid": uidNum(m.FromUID), "from_gid": gid, "msg_level": level,
 		"ctime_ms": m.CTimeMS, "ctime": m.CTimeMS / 1000, "content": c,
 	}
 }
@@ -102,14 +110,14 @@ func sendSingle(x *call) (map[string]any, error) {
 			return nil, err
 		}
 	}
-	m := x.app.LogJIM(state.JIMMessage{Type: 3, From: x.user, FromAppKey: x.key, To: target, ToAppKey: key, Content: raw})
+	m := x.app.LogJIM(state.JIMMessage{Type: state.ConvC2C, From: x.user, FromAppKey: x.key, To: target, ToAppKey: key, Content: raw})
 	delivered := m
 	if to != x.app { // the recipient's app keeps its own copy for its queue
-		delivered = to.LogJIM(state.JIMMessage{Type: 3, From: localID(key, from), FromAppKey: x.key, To: target, ToAppKey: key, Content: raw})
+		delivered = to.LogJIM(state.JIMMessage{Type: state.ConvC2C, From: localID(key, from), FromAppKey: x.key, To: target, ToAppKey: key, Content: raw})
 		delivered.FromUID = m.FromUID
 	}
-	x.app.TouchJIMConv(x.user, state.JIMConv{Type: 3, Key: target, AppKey: key, MTime: m.CTimeMS})
-	to.TouchJIMConv(target, state.JIMConv{Type: 3, Key: x.user, AppKey: x.key, MTime: m.CTimeMS})
+	x.app.TouchJIMConv(x.user, state.JIMConv{Type: state.ConvC2C, Key: target, AppKey: key, MTime: m.CTimeMS})
+	to.TouchJIMConv(target, state.JIMConv{Type: state.ConvC2C, Key: x.user, AppKey: x.key, MTime: m.CTimeMS})
 	x.c.a.deliver(to, key, target, delivered)
 	return map[string]any{"msg_id": m.ID, "ctime_ms": m.CTimeMS, "target_username": target, "appkey": key}, nil
 }
@@ -127,10 +135,10 @@ func sendGroup(x *call) (map[string]any, error) {
 	if _, err := x.app.SendGroupMessage(x.user, state.GroupMessage{GroupID: gid, From: x.user, Body: sharedBody(c, raw)}); err != nil {
 		return nil, groupErr(err, CodeNotInGroup)
 	}
-	m := x.app.LogJIM(state.JIMMessage{Type: 4, From: x.user, FromAppKey: x.key, GID: gid, Content: raw})
+	m := x.app.LogJIM(state.JIMMessage{Type: state.ConvGroup, From: x.user, FromAppKey: x.key, GID: gid, Content: raw})
 	list, _ := x.app.GroupMembers(x.user, gid)
 	for _, mem := range list {
-		x.app.TouchJIMConv(mem.User, state.JIMConv{Type: 4, Key: gid, MTime: m.CTimeMS})
+		x.app.TouchJIMConv(mem.User, state.JIMConv{Type: state.ConvGroup, Key: gid, MTime: m.CTimeMS})
 		if mem.User == x.user {
 			continue
 		}
@@ -167,7 +175,7 @@ func retract(x *call) (map[string]any, error) {
 	}
 	var gid any = 0
 	var to []member
-	if m.Type == 4 {
+	if m.Type == state.ConvGroup {
 		gid = gidNum(m.GID)
 		list, _ := x.app.GroupMembers(x.user, m.GID)
 		for _, mem := range list {
@@ -215,17 +223,17 @@ func afterSyncCheck(x *call, _ map[string]any) {
 	for _, m := range msgs {
 		k := "4/" + m.GID
 		from := fromLocal(x.key, m.From)
-		if m.Type == 3 {
+		if m.Type == state.ConvC2C {
 			k = "3/" + from.AppKey + "/" + from.User
 		}
 		cv := convs[k]
 		if cv == nil {
 			var gid any = 0
-			if m.Type == 4 {
+			if m.Type == state.ConvGroup {
 				gid = gidNum(m.GID)
 			}
-			cv = &conv{entry: map[string]any{"msg_type": m.Type, "from_appkey": from.AppKey, "from_username": from.User, "from_gid": gid}}
-			if m.Type == 4 {
+			cv = &conv{entry: map[string]any{"msg_type": msgType(m.Type), "from_appkey": from.AppKey, "from_username": from.User, "from_gid": gid}}
+			if m.Type == state.ConvGroup {
 				cv.entry["from_appkey"], cv.entry["from_username"] = x.key, ""
 			}
 			convs[k] = cv

@@ -157,8 +157,8 @@ func updatePassword(x *call) (map[string]any, error) {
 func conversations(x *call) (map[string]any, error) {
 	out := []any{}
 	for _, c := range x.app.JIMConvs(x.user) {
-		e := map[string]any{"type": c.Type, "mtime": c.MTime, "utime": c.MTime, "avatar": ""}
-		if c.Type == 4 {
+		e := map[string]any{"type": msgType(c.Type), "mtime": c.MTime, "utime": c.MTime, "avatar": ""}
+		if c.Type == state.ConvGroup {
 			e["key"], e["gid"], e["name"], e["appkey"] = gidNum(c.Key), gidNum(c.Key), "", x.key
 			if g, _, err := x.app.Group(x.user, c.Key); err == nil {
 				e["name"], e["avatar"] = g.Name, g.FaceURL

@@ -289,7 +289,7 @@ func (a *App) MediaByID(id string) (Media, error) {
 // JIMMessage is a JMessage chat message as its recipients get it.
 type JIMMessage struct {
 	ID         int64
-	Type       int // 3 single, 4 group
+	Type       ConvType // ConvC2C (JMessage: single) or ConvGroup
 	From       string
 	FromAppKey string
 	FromUID    string
@@ -389,7 +389,7 @@ func (a *App) TakeJIM(user string) []JIMMessage {
 
 // JIMConv is one entry of a user's JMessage conversation list.
 type JIMConv struct {
-	Type   int    // 3 single, 4 group
+	Type   ConvType // ConvC2C (JMessage: single) or ConvGroup
 	Key    string // single: the peer's username; group: the gid
 	AppKey string // single: the peer's appkey
 	MTime  int64  // ms of the last message
