@@ -390,9 +390,9 @@ func (a *App) TakeJIM(user string) []JIMMessage {
 // JIMConv is one entry of a user's JMessage conversation list.
 type JIMConv struct {
 	Type   ConvType // ConvC2C (JMessage: single) or ConvGroup
-	Key    string // single: the peer's username; group: the gid
-	AppKey string // single: the peer's appkey
-	MTime  int64  // ms of the last message
+	Key    string   // single: the peer's username; group: the gid
+	AppKey string   // single: the peer's appkey
+	MTime  int64    // ms of the last message
 }
 
 // TouchJIMConv records activity in a conversation of the user.
