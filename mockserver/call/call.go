@@ -122,3 +122,28 @@ type Profile interface {
 	// Reply is the protocol's envelope for an answer with this error code and text (a fault's reply).
 	Reply(code int, info string) []byte
 }
+
+// Moments a client reaches whatever transport it speaks, for scenario steps that must fire at the
+// same point of a session on every transport ("after: {moment: online}"). Each transport announces
+// them on the tenant's rules (fault.Rules.Reached) where its protocol reaches them.
+const (
+	// MomentOnline: the client finished its login sync and the server's news now reaches it live
+	// (Tencent IM: the long poll opened; over WebSocket, the C2C sync and the joined-group list
+	// answered on the socket).
+	MomentOnline = "online"
+	// MomentDelivered: live news was handed to the client (Tencent IM: a long poll answered; over
+	// WebSocket, a push acknowledged).
+	MomentDelivered = "delivered"
+)
+
+// Moments lists the moment names with what they mean, for checking and listing scenario steps.
+var Moments = map[string]string{
+	MomentOnline:    "the client finished its login sync and receives news live",
+	MomentDelivered: "live news was handed to the client (a long poll answered, a push acknowledged)",
+}
+
+// Momenter is a Profile that tells the pipeline which moments a served call reached (the
+// transports that announce moments themselves, after their answer is out, are not its business).
+type Momenter interface {
+	Moments(c *Call) []string
+}

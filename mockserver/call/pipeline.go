@@ -71,7 +71,14 @@ func Triggers(o Options) Middleware {
 			if t.rules == nil {
 				return next(c)
 			}
-			defer t.rules.Done(t.target)
+			defer func() {
+				t.rules.Done(t.target)
+				if m, ok := o.Profile.(Momenter); ok {
+					for _, name := range m.Moments(c) {
+						t.rules.Reached(name, c.User)
+					}
+				}
+			}()
 			return next(c)
 		}
 	}

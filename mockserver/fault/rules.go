@@ -58,10 +58,11 @@ type Rules struct {
 }
 
 type watch struct {
-	match Match
-	nth   int
-	seen  int
-	fn    func()
+	match  Match
+	moment string // a moment (WatchMoment) rather than a call; match.User then names whose
+	nth    int
+	seen   int
+	fn     func()
 }
 
 // NewRules returns an empty rule set.
@@ -248,7 +249,7 @@ func (s *Rules) Done(c Target) {
 	var run []func()
 	keep := s.watches[:0]
 	for _, w := range s.watches {
-		if w.match.matches(c) {
+		if w.moment == "" && w.match.matches(c) {
 			w.seen++
 			if w.seen >= w.nth {
 				run = append(run, w.fn)
@@ -262,6 +263,45 @@ func (s *Rules) Done(c Target) {
 	if len(run) > 0 {
 		s.refresh()
 	}
+	s.mu.Unlock()
+	for _, fn := range run {
+		fn()
+	}
+}
+
+// WatchMoment is Watch for a moment a transport announces (Reached) instead of a call: fn runs
+// once, right after the nth time (nth < 1 means 1) user ("" anyone) reached moment, in the
+// announcing goroutine. The returned func cancels the watch.
+func (s *Rules) WatchMoment(moment, user string, nth int, fn func()) (cancel func()) {
+	w := &watch{match: Match{User: user}, moment: moment, nth: max(nth, 1), fn: fn}
+	s.mu.Lock()
+	s.watches = append(s.watches, w)
+	s.mu.Unlock()
+	return func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.watches = slices.DeleteFunc(s.watches, func(x *watch) bool { return x == w })
+	}
+}
+
+// Reached counts a moment of user (named by the call package's Moment constants) on the watches
+// waiting for it and runs those due, in the caller's goroutine.
+func (s *Rules) Reached(moment, user string) {
+	s.mu.Lock()
+	var run []func()
+	keep := s.watches[:0]
+	for _, w := range s.watches {
+		if w.moment == moment && (w.match.User == "" || w.match.User == user) {
+			w.seen++
+			if w.seen >= w.nth {
+				run = append(run, w.fn)
+				continue
+			}
+		}
+		keep = append(keep, w)
+	}
+	clear(s.watches[len(keep):])
+	s.watches = keep
 	s.mu.Unlock()
 	for _, fn := range run {
 		fn()

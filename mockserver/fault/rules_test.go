@@ -168,3 +168,29 @@ func TestJSON(t *testing.T) {
 		t.Fatalf("bad duration: %v", err)
 	}
 }
+
+// Moment watches count only the moments announced for them, never calls; call watches never
+// count moments.
+func TestMomentWatches(t *testing.T) {
+	rules := fault.NewRules(fault.Options{})
+	var got []string
+	rules.WatchMoment("online", "bob", 2, func() { got = append(got, "bob online #2") })
+	if _, err := rules.Watch(fault.Match{}, 1, func() { got = append(got, "any call") }); err != nil {
+		t.Fatal(err)
+	}
+	rules.Reached("online", "bob")
+	rules.Reached("online", "alice")
+	rules.Reached("delivered", "bob")
+	if len(got) != 0 {
+		t.Fatalf("fired early: %v", got)
+	}
+	rules.Done(fault.Target{Command: "openim/getlongpollingid", User: "bob"})
+	rules.Reached("online", "bob")
+	rules.Reached("online", "bob")
+	if want := []string{"any call", "bob online #2"}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("got %v, want %v (each watch once)", got, want)
+	}
+	if !rules.Idle() {
+		t.Fatal("fired watches stay registered")
+	}
+}

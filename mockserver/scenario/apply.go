@@ -146,9 +146,14 @@ func (sc *Scenario) Apply(t Target) (*Run, error) {
 			r.later(p.At.D()+p.Delay.D(), func() { _ = r.fire(i, msgs) })
 			continue
 		}
-		cancel, err := t.Faults.Watch(p.After.match(), p.After.Nth, func() {
-			r.later(p.Delay.D(), func() { _ = r.fire(i, msgs) })
-		})
+		fire := func() { r.later(p.Delay.D(), func() { _ = r.fire(i, msgs) }) }
+		var cancel func()
+		var err error
+		if p.After.Moment != "" {
+			cancel = t.Faults.WatchMoment(p.After.Moment, p.After.User, p.After.Nth, fire)
+		} else {
+			cancel, err = t.Faults.Watch(p.After.match(), p.After.Nth, fire)
+		}
 		if err != nil { // checked at parse time; kept for callers that build a Scenario by hand
 			r.Stop()
 			return nil, fmt.Errorf("%s: pushes[%d]: %w", sc.File, i, err)

@@ -12,9 +12,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -23,6 +25,7 @@ import (
 
 	"github.com/imharness/imharness/internal/dur"
 	"github.com/imharness/imharness/internal/timurl"
+	"github.com/imharness/imharness/mockserver/call"
 	"github.com/imharness/imharness/mockserver/fault"
 	"github.com/imharness/imharness/mockserver/state"
 )
@@ -170,9 +173,12 @@ type Push struct {
 	at string // file:line:col of the action, for errors while the scenario runs
 }
 
-// Step selects a protocol call, like a fault rule's match, and which one (Nth, default 1).
+// Step selects a protocol call, like a fault rule's match, and which one (Nth, default 1); or,
+// with Moment, a point of the session every transport reaches (call.Moments: online, delivered),
+// so one file serves long-polling and WebSocket clients alike.
 type Step struct {
 	Command string `yaml:"command"`
+	Moment  string `yaml:"moment"`
 	User    string `yaml:"user"`
 	Group   string `yaml:"group"`
 	Nth     int    `yaml:"nth"`
@@ -187,6 +193,13 @@ func (s Step) match() fault.Match {
 }
 
 func (s Step) String() string {
+	if s.Moment != "" {
+		who := "anyone"
+		if s.User != "" {
+			who = s.User
+		}
+		return fmt.Sprintf("after %s is %s (#%d)", who, s.Moment, max(s.Nth, 1))
+	}
 	return fmt.Sprintf("after call #%d of %s", max(s.Nth, 1), s.match())
 }
 
@@ -500,7 +513,14 @@ func (pu Push) check(p string, known func(string, string) error) error {
 		if s.Nth < 0 {
 			return errAt(p+".after.nth", "must not be negative")
 		}
-		if err := faultOptions.Check(fault.Rule{Match: s.match(), Drop: true}); err != nil {
+		if s.Moment != "" {
+			if _, ok := call.Moments[s.Moment]; !ok {
+				return errAt(p+".after.moment", "unknown moment %q (known: %s)", s.Moment, strings.Join(slices.Sorted(maps.Keys(call.Moments)), ", "))
+			}
+			if s.Command != "" || s.Group != "" {
+				return errAt(p+".after.moment", "a moment is a step of its own: give it without command or group")
+			}
+		} else if err := faultOptions.Check(fault.Rule{Match: s.match(), Drop: true}); err != nil {
 			return errAt(p+".after.command", "%v", err.(*fault.FieldError).Msg)
 		}
 		if s.User != "" {

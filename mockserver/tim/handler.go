@@ -143,6 +143,21 @@ const Protocol = "tim"
 // call is about, and how an error reply looks.
 type Profile struct{ h *Handler }
 
+// Moments: over HTTP long polling a client is online once its long poll is open (it has synced
+// first) and is handed news when a long poll is answered. Socket transports announce their own.
+func (p Profile) Moments(cc *call.Call) []string {
+	if cc.Transport != HTTPTransport.Name {
+		return nil
+	}
+	switch cc.Command {
+	case "openim/getlongpollingid":
+		return []string{call.MomentOnline}
+	case "openim/longpolling":
+		return []string{call.MomentDelivered}
+	}
+	return nil
+}
+
 // Identify finds the tenant and, for session commands, the session, from the query parameters
 // (sdkappid, identifier, tinyid + a2, or the administrator's usersig).
 func (p Profile) Identify(cc *call.Call) {

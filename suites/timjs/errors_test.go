@@ -2,7 +2,7 @@ package timjs
 
 import (
 	"encoding/json"
-	"github.com/imharness/imharness/recorder"
+	"fmt"
 	"path/filepath"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -11,6 +11,7 @@ import (
 	"github.com/imharness/imharness/mockserver/fault"
 	"github.com/imharness/imharness/mockserver/scenario"
 	"github.com/imharness/imharness/mockserver/state"
+	"github.com/imharness/imharness/recorder"
 	"github.com/imharness/imharness/suites/driver"
 	"github.com/imharness/imharness/suites/harness"
 )
@@ -86,13 +87,10 @@ var _ = Describe("server error codes", Label("errors"), func() {
 
 	DescribeTable("a kick in the long poll: KICKED_OUT with its type, then SDK_NOT_READY",
 		func(kind string, wire int, viaScenario string) {
-			if viaScenario != "" && env.WebSocket() {
-				Skip(env.SDKName + " never calls getlongpollingid, the scenario's trigger; its multipleDevice kick is tim/ws/kick-multiple-device")
-			}
 			t := env.NewTenant()
 			var bob *harness.User
 			if viaScenario != "" {
-				loadScenario(t, viaScenario) // kicks bob right after his getlongpollingid
+				loadScenario(t, viaScenario) // kicks bob as soon as he is online
 				// so his long poll may be over before Login could see it open (2.4.1 is that quick)
 				bob = t.LoginWithoutPoll("bob")
 			} else {
@@ -109,12 +107,14 @@ var _ = Describe("server error codes", Label("errors"), func() {
 			bob.Await("SDK_NOT_READY")
 
 			if env.WebSocket() {
-				// This generation learns of a kick from a push (KickType 1 multipleAccount), or of an
-				// expired UserSig from the next reply's 70001; the kicked SDK logs out on its socket.
+				// This generation learns of a kick from a push (KickType 1 multipleAccount, 2
+				// multipleDevice), or of an expired UserSig from the next reply's 70001; the kicked
+				// SDK logs out on its socket.
 				if kind == state.KickUserSigExpired {
 					Expect(replyCodes(t, "bob#1")).To(ContainElement(70001))
 				} else {
-					Expect(string(pushes(t, "bob#1"))).To(ContainSubstring(`"KickoutMsgNotify":{"KickType":1`))
+					kickType := map[string]int{state.KickMultipleAccount: 1, state.KickMultipleDevice: 2}[kind]
+					Expect(string(pushes(t, "bob#1"))).To(ContainSubstring(fmt.Sprintf(`"KickoutMsgNotify":{"KickType":%d`, kickType)))
 					// Its wslogout ends the kicked session (and only that one).
 					Eventually(func() []string { return commands(t) }).Should(ContainElement("im_open_status/wslogout"))
 					Eventually(func() []state.Session { return t.App.Sessions("bob") }).Should(BeEmpty())

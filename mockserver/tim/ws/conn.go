@@ -40,7 +40,9 @@ type conn struct {
 	bound  bool
 	ended  string             // A2Key of the session this socket logged out (wslogout)
 	pusher context.CancelFunc // stops the bound session's pusher
-	pushWG sync.WaitGroup
+	// what the bound session has had answered on this socket, for the online moment (announce)
+	synced, groups, communities, online bool
+	pushWG                              sync.WaitGroup
 }
 
 func (c *conn) session() (*state.App, state.Session, bool) {

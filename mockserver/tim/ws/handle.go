@@ -27,7 +27,41 @@ func (c *conn) handle(b []byte) {
 	case res.Drop: // a fault rule's drop (or a hold run out): the socket goes, as a network cut would
 		c.closeSocket()
 	default:
-		_ = c.write(encodeFrame(f.Head.ServCmd, f.Head.Seq, res.Body), false)
+		if c.write(encodeFrame(f.Head.ServCmd, f.Head.Seq, res.Body), false) == nil {
+			c.announce(cc.Command)
+		}
+	}
+}
+
+// announce tells the tenant's scenario watches which moment an answered frame reached: online once
+// the socket's session has had its C2C sync and both joined-group lists (groups, then community
+// groups) answered, delivered when the client acknowledges a push. The SDKs (2.19 and later, 3.x)
+// ask for both lists and apply them together: a group push that comes earlier is applied before the
+// list, which then undoes it (a kicked member's group comes back). It runs after the answer is
+// written, so what a watch causes is pushed behind that answer.
+func (c *conn) announce(command string) {
+	var moment string
+	c.mu.Lock()
+	app, user, bound := c.app, c.sess.User, c.bound
+	switch command {
+	case "openim/getmsg":
+		c.synced = true
+	case "group_open_http_svc/get_joined_group_list":
+		c.groups = true
+	case "million_group_open_http_svc/get_joined_group_list":
+		c.communities = true
+	case "openim/ws_msg_push_ack":
+		moment = call.MomentDelivered
+	}
+	if moment == "" && c.synced && c.groups && c.communities && !c.online {
+		c.online, moment = true, call.MomentOnline
+	}
+	c.mu.Unlock()
+	if moment == "" || !bound || c.s.o.Faults == nil {
+		return
+	}
+	if rules := c.s.o.Faults(app.ID()); rules != nil {
+		rules.Reached(moment, user)
 	}
 }
 
@@ -69,14 +103,14 @@ func (c *conn) Unbind() {
 	}
 	if c.bound {
 		c.ended = c.sess.A2
-		c.s.forget(c.sess.A2)
+		c.s.forget(c.app, c.sess.A2)
 	}
 	c.bound = false
 }
 
 // Ack moves the session's push cursor: SessionData names the last event the acked push carried.
 func (c *conn) Ack(sessionData string) error {
-	_, s, bound := c.session()
+	app, s, bound := c.session()
 	if !bound {
 		return errNotBound
 	}
@@ -84,7 +118,7 @@ func (c *conn) Ack(sessionData string) error {
 	if err != nil {
 		return err
 	}
-	c.s.cursorOf(s.A2).ack(n)
+	c.s.cursorOf(app, s.A2).ack(n)
 	return nil
 }
 

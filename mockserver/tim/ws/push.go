@@ -52,7 +52,7 @@ func (k *cursor) ack(n uint64) {
 
 // bind makes the socket the session's and starts its pusher (replacing an earlier one).
 func (c *conn) bind(app *state.App, s state.Session) {
-	cur := c.s.cursorOf(s.A2)
+	cur := c.s.cursorOf(app, s.A2)
 	cur.mu.Lock()
 	if cur.longPoll == "" {
 		// First login: events queued from now on are pushed; older C2C messages come by getmsg.
@@ -69,6 +69,7 @@ func (c *conn) bind(app *state.App, s state.Session) {
 		c.pusher()
 	}
 	c.app, c.sess, c.bound, c.ended = app, s, true, ""
+	c.synced, c.groups, c.communities, c.online = false, false, false, false
 	ctx, cancel := context.WithCancel(c.ctx)
 	c.pusher = cancel
 	c.pushWG.Add(1)

@@ -20,6 +20,7 @@ import (
 	"github.com/imharness/imharness/internal/timurl"
 	"github.com/imharness/imharness/mockserver/call"
 	"github.com/imharness/imharness/mockserver/fault"
+	"github.com/imharness/imharness/mockserver/state"
 	"github.com/imharness/imharness/recorder"
 )
 
@@ -49,7 +50,7 @@ type Server struct {
 	mu      sync.Mutex
 	closed  bool
 	conns   map[*conn]struct{}
-	cursors map[string]*cursor // by A2Key: a session's push progress, kept across reconnects
+	cursors map[string]*cursor // by tenant and A2Key (cursorKey): a session's push progress, kept across reconnects
 	nextID  int
 	wg      sync.WaitGroup
 }
@@ -148,21 +149,26 @@ func (s *Server) connsOf(sdkappid int64, user string) []*conn {
 	return out
 }
 
-// cursorOf returns the push cursor of the session with a2, creating it.
-func (s *Server) cursorOf(a2 string) *cursor {
+// cursorKey names a session across tenants: A2Keys come from each tenant's own id generator, so
+// two tenants with the same seed hand out the same ones.
+func cursorKey(app *state.App, a2 string) string { return strconv.FormatInt(app.ID(), 10) + "/" + a2 }
+
+// cursorOf returns the push cursor of the tenant's session with a2, creating it.
+func (s *Server) cursorOf(app *state.App, a2 string) *cursor {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	cur := s.cursors[a2]
+	k := cursorKey(app, a2)
+	cur := s.cursors[k]
 	if cur == nil {
 		cur = &cursor{acks: make(chan struct{}, 1)}
-		s.cursors[a2] = cur
+		s.cursors[k] = cur
 	}
 	return cur
 }
 
 // forget drops a logged-out session's cursor.
-func (s *Server) forget(a2 string) {
+func (s *Server) forget(app *state.App, a2 string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	delete(s.cursors, a2)
+	delete(s.cursors, cursorKey(app, a2))
 }

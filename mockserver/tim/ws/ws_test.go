@@ -50,9 +50,11 @@ type client struct {
 	seq int
 }
 
-func (f *fixture) dial(path string) *client {
+func (f *fixture) dial(path string) *client { return f.dialApp(path, appID) }
+
+func (f *fixture) dialApp(path string, sdkappid int64) *client {
 	f.t.Helper()
-	url := "ws://" + f.srv.Addr() + path + fmt.Sprintf("?sdkappid=%d&instanceid=abc&compress=gzip", appID)
+	url := "ws://" + f.srv.Addr() + path + fmt.Sprintf("?sdkappid=%d&instanceid=abc&compress=gzip", sdkappid)
 	c, _, err := websocket.Dial(context.Background(), url, nil)
 	if err != nil {
 		f.t.Fatal(err)
@@ -128,7 +130,16 @@ func (f *fixture) sig(user string) string {
 
 func (f *fixture) login(c *client, user string) (a2, tinyID string) {
 	f.t.Helper()
-	r, _ := c.call("im_open_status.wslogin", map[string]any{"identifier": user, "usersig": f.sig(user)}, map[string]any{"State": "Online"})
+	return f.loginApp(c, user, appID)
+}
+
+func (f *fixture) loginApp(c *client, user string, sdkappid int64) (a2, tinyID string) {
+	f.t.Helper()
+	sig, err := usersig.Generate(sdkappid, secret, user, time.Hour, f.app.Now())
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	r, _ := c.call("im_open_status.wslogin", map[string]any{"identifier": user, "usersig": sig, "sdkappid": sdkappid}, map[string]any{"State": "Online"})
 	if code(r) != 0 {
 		f.t.Fatalf("wslogin: %v", r.Body)
 	}
@@ -254,4 +265,74 @@ func TestUserSigExpiryAnswers70001(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	t.Fatal("no 70001 after the session's UserSig expired")
+}
+
+// The online moment (scenario steps "after: {moment: online}") comes once the socket's session has
+// had its C2C sync and both joined-group lists answered, and what a watch on it causes is pushed
+// behind that last answer.
+func TestOnlineMomentAfterSyncAndGroupLists(t *testing.T) {
+	f := newFixture(t)
+	f.app.EnsureUser("bob")
+	fired := 0
+	f.srv.Faults(appID).WatchMoment("online", "alice", 1, func() {
+		fired++
+		_, err := f.app.SendC2C(0, state.C2CMessage{From: "bob", To: "alice", Seq: 1, Random: 1,
+			Body: []state.Elem{{Type: "TIMTextElem", Content: []byte(`{"Text":"welcome"}`)}}})
+		if err != nil {
+			t.Error(err)
+		}
+	})
+	c := f.dial("/binfo")
+	a2, tinyID := f.login(c, "alice")
+	head := map[string]any{"a2": a2, "tinyid": tinyID}
+	for _, cmd := range []string{"openim.getmsg", "group_open_http_svc.get_joined_group_list", "million_group_open_http_svc.get_joined_group_list"} {
+		if fired != 0 {
+			t.Fatalf("online before %s was answered", cmd)
+		}
+		r, pushes := c.call(cmd, head, map[string]any{"Member_Account": "alice"})
+		if code(r) != 0 || len(pushes) != 0 {
+			t.Fatalf("%s: %v, pushes before the answer: %v", cmd, r.Body, pushes)
+		}
+	}
+	if p := c.read(); p.Head.ServCmd != "im_open_push.msg_push" || !strings.Contains(fmt.Sprint(p.Body["EventArray"]), "welcome") {
+		t.Fatalf("want the watch's message pushed behind the last answer, got %v %v", p.Head.ServCmd, p.Body)
+	}
+	if fired != 1 {
+		t.Fatalf("the watch ran %d times", fired)
+	}
+}
+
+// Push progress is the tenant's: two tenants seeded alike hand out the same A2Keys, and each
+// session still gets its own long-poll handle and pushes.
+func TestPushCursorsAreKeptPerTenant(t *testing.T) {
+	f := newFixture(t)
+	var a2s []string
+	var socks []*client
+	var apps []*state.App
+	for _, id := range []int64{appID + 1, appID + 2} {
+		app, err := f.srv.AddApp(state.Options{SDKAppID: id, Secret: secret, Seed: 7})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := f.dialApp("/binfo", id)
+		a2, _ := f.loginApp(c, "alice", id)
+		a2s, socks, apps = append(a2s, a2), append(socks, c), append(apps, app)
+	}
+	if a2s[0] != a2s[1] {
+		t.Fatalf("the same seed gave the tenants different A2Keys (%v): this test needs equal ones", a2s)
+	}
+	for i, app := range apps {
+		if ss := app.Sessions("alice"); len(ss) != 1 || ss[0].LongPoll == "" {
+			t.Fatalf("tenant %d: the session has no long-poll handle: %+v", i, ss)
+		}
+		app.EnsureUser("bob")
+		text := fmt.Sprintf("to tenant %d", i)
+		if _, err := app.SendC2C(0, state.C2CMessage{From: "bob", To: "alice", Seq: 1, Random: 1,
+			Body: []state.Elem{{Type: "TIMTextElem", Content: []byte(`{"Text":"` + text + `"}`)}}}); err != nil {
+			t.Fatal(err)
+		}
+		if p := socks[i].read(); !strings.Contains(fmt.Sprint(p.Body["EventArray"]), text) {
+			t.Fatalf("tenant %d: want %q pushed, got %v", i, text, p.Body)
+		}
+	}
 }

@@ -23,8 +23,14 @@ function isWebSocketGeneration(pkg) {
 
 // install sets the globals the SDK reads before it is required.
 function install(serverURL) {
-  const WebSocket = require('ws');
-  global.WebSocket = WebSocket;
+  // A browser dispatches each message as a task of its own, so the promise work one reply starts
+  // (applying the joined-group list, say) runs before the next frame is handled. `ws` by default
+  // emits every frame of one TCP read in the same tick; a push right behind a reply would then be
+  // handled before the reply's work, which no browser does.
+  const WS = require('ws');
+  global.WebSocket = class WebSocket extends WS {
+    constructor(url, protocols, options) { super(url, protocols, { ...options, allowSynchronousEvents: false }); }
+  };
   global.window = global; // without window the SDK finds no platform and never opens a socket
   global.addEventListener = () => {}; // online/offline listeners
   global.removeEventListener = () => {};
