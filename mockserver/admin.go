@@ -38,6 +38,8 @@ func (s *Server) admin() http.Handler {
 	m.HandleFunc("POST /admin/v1/apps/{sdkappid}/users/{user}/kick", s.withApp(s.adminKick))
 	m.HandleFunc("GET /admin/v1/apps/{sdkappid}/login-policy", s.withApp(s.adminLoginPolicy))
 	m.HandleFunc("PUT /admin/v1/apps/{sdkappid}/login-policy", s.withApp(s.adminLoginPolicy))
+	m.HandleFunc("GET /admin/v1/apps/{sdkappid}/status", s.withApp(s.adminStatus))
+	m.HandleFunc("PUT /admin/v1/apps/{sdkappid}/status", s.withApp(s.adminStatus))
 	m.HandleFunc("POST /admin/v1/apps/{sdkappid}/users/{user}/events", s.withApp(s.adminEvent))
 	m.HandleFunc("GET /admin/v1/apps/{sdkappid}/clock", s.withApp(s.adminClock))
 	m.HandleFunc("POST /admin/v1/apps/{sdkappid}/clock", s.withApp(s.adminClock))
@@ -331,6 +333,22 @@ func (s *Server) adminLoginPolicy(w http.ResponseWriter, r *http.Request, app *s
 		app.SetLoginPolicy(p)
 	}
 	writeJSON(w, http.StatusOK, app.LoginPolicy())
+}
+
+// appStatus is the tenant's console switch.
+type appStatus struct {
+	Disabled bool `json:"disabled"`
+}
+
+func (s *Server) adminStatus(w http.ResponseWriter, r *http.Request, app *state.App, _ *fault.Rules) {
+	if r.Method == http.MethodPut {
+		var st appStatus
+		if !decodeJSON(w, r, &st) {
+			return
+		}
+		app.SetDisabled(st.Disabled)
+	}
+	writeJSON(w, http.StatusOK, appStatus{Disabled: app.Disabled()})
 }
 
 func (s *Server) adminEvent(w http.ResponseWriter, r *http.Request, app *state.App, _ *fault.Rules) {

@@ -694,3 +694,27 @@ func TestAdminLoginPolicy(t *testing.T) {
 		t.Fatalf("unknown field: %d %s", a.status, a.body)
 	}
 }
+
+// A disabled tenant (PUT status {"disabled":true}) answers every call, a login included, with
+// 60016 until it is enabled again.
+func TestAdminAppStatus(t *testing.T) {
+	f := newFixture(t, time.Second)
+	f.createApp(appID)
+	first := f.login(appID, "bob")
+	if r := f.admin("PUT", fmt.Sprintf("/apps/%d/status", appID), `{"disabled":true}`, 200); r["disabled"] != true {
+		t.Fatalf("put status %v", r)
+	}
+	if r := f.im("openim/getlongpollingid", first.q(), `{}`); code(r) != 60016 {
+		t.Fatalf("a session's call while disabled: %v", r)
+	}
+	sig, _ := usersig.Generate(appID, f.srv.App(appID).Secret(), "carol", time.Hour, time.Now())
+	if r := f.loginReply(appID, "carol", sig); code(r) != 60016 {
+		t.Fatalf("a login while disabled: %v", r)
+	}
+	if r := f.admin("PUT", fmt.Sprintf("/apps/%d/status", appID), `{"disabled":false}`, 200); r["disabled"] != false {
+		t.Fatalf("put status %v", r)
+	}
+	if r := f.im("openim/getlongpollingid", first.q(), `{}`); code(r) != 0 {
+		t.Fatalf("after enabling again: %v", r)
+	}
+}

@@ -42,6 +42,7 @@ type App struct {
 	jim        jimExtra // the JMessage side (jim.go)
 
 	closed    bool
+	disabled  bool  // SetDisabled: the tenant takes no calls
 	c2cNotify bool  // C2C messages reach the long poll as notifications only (SetC2CNotify)
 	files     files // uploads (files.go)
 	rooms     rooms // AVChatRoom audience polling (rooms.go)

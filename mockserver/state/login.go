@@ -86,3 +86,32 @@ func sortSessions(ss []Session) {
 		}
 	}
 }
+
+// SetDisabled disables or re-enables the tenant, as the console's switch does: a disabled app
+// takes no calls (protocols answer their "app disabled" code) until it is enabled again.
+func (a *App) SetDisabled(disabled bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.disabled = disabled
+}
+
+// Disabled says whether the tenant is disabled.
+func (a *App) Disabled() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.disabled
+}
+
+// ForgetSessions drops every session of the tenant without ending it, as a service that lost its
+// session table (a restart) would: a client learns it from its next call, whose A2 names no
+// session any more (AuthFailed), not from a kick. Held long polls are woken to find that out.
+func (a *App) ForgetSessions() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	n := len(a.sessions)
+	clear(a.sessions)
+	for _, u := range a.users {
+		u.wakeAll()
+	}
+	return n
+}

@@ -84,3 +84,35 @@ func TestSessionEndsWhenItsUserSigExpires(t *testing.T) {
 		t.Errorf("a session without expiry ended: %+v", res)
 	}
 }
+
+// ForgetSessions drops sessions without kicking them: their credentials name nothing any more, a
+// held poll woken by it finds its session gone (AuthFailed), and a new login works.
+func TestForgetSessions(t *testing.T) {
+	app := state.NewApp(state.Options{SDKAppID: 1400000001, Secret: "s"})
+	s := app.Login("alice")
+	lp, err := app.OpenLongPoll(s.A2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, wake, err := app.Poll(s.A2, lp, 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := app.ForgetSessions(); n != 1 {
+		t.Fatalf("forgot %d sessions, want 1", n)
+	}
+	<-wake
+	if _, _, err := app.Poll(s.A2, lp, 0, 10); err == nil {
+		t.Fatal("a poll of a forgotten session succeeded")
+	}
+	if _, err := app.Auth(s.TinyID, s.A2); err == nil {
+		t.Fatal("a forgotten session still authenticates")
+	}
+	if got := app.Sessions("alice"); len(got) != 0 {
+		t.Fatalf("sessions after forgetting: %v", got)
+	}
+	again := app.Login("alice")
+	if _, err := app.Auth(again.TinyID, again.A2); err != nil {
+		t.Fatalf("a new login: %v", err)
+	}
+}

@@ -31,6 +31,7 @@ const (
 	CodeRESTNoIdentity = 60004 // a REST call without identifier or usersig
 	CodeRESTNotAdmin   = 60010 // a REST call whose identifier is not the app administrator
 	CodeNoSuchApp      = 70020 // sdkappid is not a tenant of this server
+	CodeAppDisabled    = 60016 // the tenant is disabled (state.App.SetDisabled)
 	CodeJSONParse      = 90001 // body is not JSON, or a field has the wrong type
 	CodeBadMsgBody     = 90002 // MsgBody is not a list of {MsgType, MsgContent}
 	CodeMissingField   = 90003 // a required field is absent

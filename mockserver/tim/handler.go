@@ -242,6 +242,10 @@ func (id *identity) identify(apps Apps, a auth) *Error {
 	if c.App == nil {
 		return fail(CodeNoSuchApp, "sdkappid %d is not a tenant of this server", n)
 	}
+	if c.App.Disabled() {
+		id.name(q["sdkappid"], user, user)
+		return fail(CodeAppDisabled, "sdkappid %d is disabled", n)
+	}
 	if a == authSessionOrAdmin {
 		if q["a2"] == "" && q["tinyid"] == "" {
 			return id.identifyAdmin()

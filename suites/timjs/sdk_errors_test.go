@@ -1,0 +1,205 @@
+package timjs
+
+import (
+	"encoding/json"
+	"strings"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/imharness/imharness/mockserver/fault"
+	"github.com/imharness/imharness/mockserver/state"
+	"github.com/imharness/imharness/mockserver/tim"
+	"github.com/imharness/imharness/suites/driver"
+	"github.com/imharness/imharness/suites/harness"
+)
+
+// The seed's "common error codes" (常用错误状态码) as tim-js-sdk 2.x surfaces them. 6004–6208 are
+// codes of the native SDKs: no pinned 2.x bundle has them, and each spec proves what the Web SDK
+// does in the same situation instead (its own code, or the server's). 10016–10034 and 60016 are
+// server codes: the SDK passes them on with the text of its own code table, or the server's text
+// for a code it does not know. Where a state of the server causes the code, the spec causes that
+// state; otherwise it injects the reply (said in the catalogue).
+
+// notReadyCode is tim-js-sdk's SDK_IS_NOT_READY: an API called outside SDK_READY.
+const notReadyCode = 2999
+
+// expectNotReady calls sendMessage and getConversationList on an SDK that is not ready: 2.4.x and
+// 2.7.x return nothing and emit ERROR 2999 per call, 2.8 and later reject with 2999.
+func expectNotReady(u *harness.User) {
+	GinkgoHelper()
+	u.Settle()
+	_, sendErr := u.Send(harness.Ctx(), "createTextMessage", textTo("bob", "are you there?"))
+	list, listErr := u.Call(harness.Ctx(), "getConversationList")
+	if env.SDKBefore("2.8.0") {
+		Expect(sendErr).NotTo(HaveOccurred())
+		Expect(listErr).NotTo(HaveOccurred())
+		Expect(string(list)).To(Equal("null"))
+		for _, api := range []string{"sendMessage", "getConversationList"} {
+			u.Await("ERROR", func(ev driver.Event) bool { return errorEvent(ev, notReadyCode, api) })
+		}
+		return
+	}
+	Expect(rejectCode(sendErr)).To(Equal(notReadyCode))
+	Expect(rejectCode(listErr)).To(Equal(notReadyCode))
+}
+
+func textTo(to, text string) map[string]any {
+	return map[string]any{"to": to, "conversationType": "$TYPES.CONV_C2C", "payload": map[string]any{"text": text}}
+}
+
+func errorEvent(ev driver.Event, code int, mentions string) bool {
+	var e struct {
+		Code    int
+		Message string
+	}
+	return json.Unmarshal(ev.Data, &e) == nil && e.Code == code && strings.Contains(e.Message, mentions)
+}
+
+// sendmsgs counts the openim/sendmsg calls of a transcript connection ("" for every one).
+func sendmsgs(t *harness.Tenant, conn string) int {
+	n := 0
+	for _, x := range t.Transcript() {
+		if x.Command == "openim/sendmsg" && (conn == "" || x.Conn == conn) {
+			n++
+		}
+	}
+	return n
+}
+
+var _ = Describe("common error codes (seed 003) through tim-js-sdk 2.x", func() {
+	BeforeEach(func() {
+		if env.WebSocket() {
+			Skip(env.SDKName + ": these cases were examined on the long-polling generation only")
+		}
+	})
+
+	It("6013/6014: an API called before login is refused by the SDK itself (2999) and nothing reaches the server", harness.Case("tim/errors/not-logged-in"), func() {
+		t := env.NewTenant()
+		t.App.EnsureUser("bob")
+		alice := t.Start("alice")
+		expectNotReady(alice)
+		Expect(t.Transcript()).To(BeEmpty())
+	})
+
+	It("6208/6206/6014: after a kick by a second login or by UserSig expiry, the SDK refuses APIs itself (2999) and sends nothing", harness.Case("tim/errors/kicked-not-ready"), func() {
+		t := env.NewTenant()
+		t.Login("bob")
+		first := t.Login("alice")
+		t.Login("alice") // the same account again on the Web: the first instance is kicked (state)
+		kickedAs(first, state.KickMultipleAccount)
+		expectNotReady(first)
+		Expect(sendmsgs(t, "alice#1")).To(BeZero())
+
+		expired := t.Login("carol")
+		t.App.Clock().Advance(10*time.Minute + time.Second) // harness UserSigs last 10 minutes
+		kickedAs(expired, state.KickUserSigExpired)
+		expectNotReady(expired)
+		Expect(sendmsgs(t, "")).To(BeZero())
+	})
+
+	It("6004: an invalid conversation ID is refused by the SDK's parameter check; a group conversation of no group gets the server's 10010", harness.Case("tim/errors/invalid-conversation"), func() {
+		t := env.NewTenant()
+		alice := t.Login("alice")
+		for _, id := range []string{"nonsense", ""} {
+			_, err := alice.Call(harness.Ctx(), "getConversationProfile", id)
+			var se *driver.SDKError
+			Expect(err).To(BeAssignableToTypeOf(se), "getConversationProfile(%q)", id)
+			Expect(err.(*driver.SDKError).Message).To(Equal("Params validate failed."))
+		}
+		// The server's 10010 (no such group); 2.4.x and 2.7.x report group-service codes of this
+		// call with 50000000 added.
+		_, err := alice.Call(harness.Ctx(), "getConversationProfile", "GROUPnope")
+		if env.SDKBefore("2.10.0") {
+			Expect(rejectCode(err)).To(Equal(50000000 + tim.CodeGroupNotFound))
+		} else {
+			Expect(rejectCode(err)).To(Equal(tim.CodeGroupNotFound))
+		}
+		Expect(commands(t)).To(ContainElement("group_open_http_svc/get_group_info"))
+	})
+
+	It("6010: (injected fault) sendmsg answered HTTP 502 every time: the SDK retries, then fails the message with 2100", harness.Case("tim/errors/http-failure"), func() {
+		t := env.NewTenant()
+		t.Login("bob")
+		alice := t.Login("alice")
+		env.Server.Faults(t.SDKAppID).Add(fault.Rule{Match: fault.Match{Command: "openim/sendmsg"}, Status: 502})
+		_, err := alice.Send(harness.Ctx(), "createTextMessage", textTo("bob", "anyone?"))
+		Expect(rejectCode(err)).To(Equal(2100))
+		Expect(err.(*driver.SDKError).Message).To(Equal("Request failed with status code 502"))
+		Expect(sendmsgs(t, "")).To(BeNumerically(">", 1), "the SDK retries a failed request")
+		Expect(t.App.C2CHistory("alice", "bob")).To(BeEmpty())
+	})
+
+	It("60016: a disabled app (state) refuses logins with 60016, and an online SDK gets ERROR 60016 from its long poll", harness.Case("tim/errors/app-disabled"), func() {
+		t := env.NewTenant()
+		alice := t.Login("alice")
+		alice.Settle()
+		t.App.SetDisabled(true)
+		alice.Await("ERROR", func(ev driver.Event) bool { return errorEvent(ev, tim.CodeAppDisabled, "disabled") })
+		carol := t.Start("carol")
+		_, err := carol.Login(harness.Ctx(), t.Sig("carol"))
+		Expect(rejectCode(err)).To(Equal(tim.CodeAppDisabled))
+		t.App.SetDisabled(false)
+		t.Login("dave")
+	})
+
+	It("10033: revoking a message of an AVChatRoom (state) is refused with 10033 and the SDK's text for it", harness.Case("tim/errors/recall-avchatroom"), func() {
+		s := newScene("alice", state.GroupSpec{Type: state.GroupAVChatRoom, Name: "live"})
+		_, err := s.u["alice"].Call(harness.Ctx(), "joinGroup", map[string]any{"groupID": s.gid, "type": "$TYPES.GRP_AVCHATROOM"})
+		Expect(err).NotTo(HaveOccurred())
+		sent := s.sendGroupText("alice", "hello room")
+		_, err = s.u["alice"].Call(harness.Ctx(), "revokeMessage", map[string]any{"$message": sent.ID})
+		Expect(rejectCode(err)).To(Equal(tim.CodeRecallNotSupported))
+		Expect(err.(*driver.SDKError).Message).To(Equal("群组类型不支持消息撤回操作。"))
+	})
+
+	It("10016, 10032, 10034: (injected fault) server codes the fake has no state for reach the app with the SDK's own text", harness.Case("tim/errors/server-code-texts"), func() {
+		s := newScene("alice", state.GroupSpec{Type: state.GroupPublic, Name: "g", Members: members("bob")})
+		bob := s.u["bob"]
+		faults := env.Server.Faults(s.t.SDKAppID)
+		// 10016: the app's before-send callback rejected a group message.
+		faults.Add(fault.Rule{Match: fault.Match{Command: "group_open_http_svc/send_group_msg"}, Count: 1, Reply: &fault.Reply{ErrorCode: 10016}})
+		_, err := bob.Send(harness.Ctx(), "createTextMessage", map[string]any{"to": s.gid, "conversationType": "$TYPES.CONV_GROUP", "payload": map[string]any{"text": "bad word"}})
+		Expect(rejectCode(err)).To(Equal(10016))
+		Expect(err.(*driver.SDKError).Message).To(Equal("App 后台通过第三方回调拒绝本次操作。"))
+		// 10032: the message may not be recalled.
+		sent := s.sendGroupText("bob", "keep me")
+		faults.Add(fault.Rule{Match: fault.Match{Command: "group_open_http_svc/group_msg_recall"}, Count: 1, Reply: &fault.Reply{ErrorCode: 10032}})
+		_, err = bob.Call(harness.Ctx(), "revokeMessage", map[string]any{"$message": sent.ID})
+		Expect(rejectCode(err)).To(Equal(10032))
+		Expect(err.(*driver.SDKError).Message).To(Equal("请求撤回的消息不支持撤回操作。"))
+		// 10034: no 2.x API deletes messages; the nearest is deleteConversation.
+		awaitConversation(bob, "GROUP"+s.gid, func(conversation) bool { return true })
+		faults.Add(fault.Rule{Match: fault.Match{Command: "recentcontact/delete"}, Count: 1, Reply: &fault.Reply{ErrorCode: 10034}})
+		_, err = bob.Call(harness.Ctx(), "deleteConversation", "GROUP"+s.gid)
+		Expect(rejectCode(err)).To(Equal(10034))
+		Expect(err.(*driver.SDKError).Message).To(Equal("该消息类型不支持删除操作。"))
+	})
+
+	It("20001 from the server's size limit: a message whose request is over 1 MiB fails with 20001 and is not stored; 20 000 characters go through", harness.Case("tim/errors/oversized-message"), func() {
+		t := env.NewTenant()
+		bob := t.Login("bob")
+		alice := t.Login("alice")
+		long := strings.Repeat("x", 20000)
+		alice.SendText("bob", long)
+		bob.AwaitMessage("the long text", hasText(long))
+		_, err := alice.Send(harness.Ctx(), "createCustomMessage", map[string]any{
+			"to": "bob", "conversationType": "$TYPES.CONV_C2C", "payload": map[string]any{"data": strings.Repeat("y", 1100000)},
+		})
+		Expect(rejectCode(err)).To(Equal(tim.CodeInvalidPacket))
+		Expect(t.App.C2CHistory("alice", "bob")).To(HaveLen(1))
+	})
+
+	It("20002 from a stale session: after the server forgets its sessions (restart), the SDK's long poll gets 20002 and it reports KICKED_OUT userSigExpired; a new login works", harness.Case("tim/errors/stale-session"), func() {
+		t := env.NewTenant()
+		alice := t.Login("alice")
+		tiny := t.App.Sessions("alice")[0].TinyID
+		Expect(t.App.ForgetSessions()).To(Equal(1))
+		kickedAs(alice, state.KickUserSigExpired)
+		// The poll held at that moment answers it (alice#1), or the next one does, which is named
+		// by its tinyid in the transcript since its session is unknown.
+		Expect(append(longPollCodes(t, "alice#1"), longPollCodes(t, "tinyid:"+tiny)...)).To(ContainElement(tim.CodeAuthFailed))
+		t.Login("alice")
+	})
+})
