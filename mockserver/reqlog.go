@@ -106,6 +106,17 @@ type statusWriter struct {
 	status int
 	n      int
 	fail   bool // the reply is a FAIL envelope
+	// line logs the request once answered; held says httppark took the request off net/http, and
+	// the line is written when the answer is (Held).
+	line func(status, n int, fail bool)
+	held bool
+}
+
+// Held is called by httppark when it holds the request: the line waits for the answer.
+func (w *statusWriter) Held() func(status int, body []byte) {
+	w.held = true
+	line := w.line // not w: it reaches net/http's connection and its buffers, which a hold lets go
+	return func(status int, body []byte) { line(status, len(body), bytes.HasPrefix(body, failPrefix)) }
 }
 
 func (w *statusWriter) WriteHeader(code int) { w.status = code; w.ResponseWriter.WriteHeader(code) }

@@ -17,6 +17,7 @@ import (
 	"github.com/imharness/imharness/mockserver/call"
 	"github.com/imharness/imharness/mockserver/cos"
 	"github.com/imharness/imharness/mockserver/fault"
+	"github.com/imharness/imharness/mockserver/httppark"
 	"github.com/imharness/imharness/mockserver/jim"
 	"github.com/imharness/imharness/mockserver/scenario"
 	"github.com/imharness/imharness/mockserver/state"
@@ -58,6 +59,7 @@ type Server struct {
 	transports []fault.Transport // what carries Tencent IM calls here: a tenant's rules are checked against them
 
 	ln      net.Listener
+	park    *httppark.Parker // holds waiting long polls without a goroutine each (Start to Close)
 	srv     *http.Server
 	log     *reqLog // the request log's writer, from Start to Close
 	serveWG sync.WaitGroup
@@ -302,17 +304,22 @@ func (s *Server) logged(h http.Handler) http.Handler {
 	}
 	lg := s.log // set by Start before it builds the handler; nil for in-process use
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
-		h.ServeHTTP(sw, r)
-		if s.o.Log == LogErrors && !sw.fail && sw.status < 300 {
-			return
+		start, method, path := time.Now(), r.Method, r.URL.Path // not r: a held request's line outlives it
+		line := func(status, n int, fail bool) {
+			if s.o.Log == LogErrors && !fail && status < 300 {
+				return
+			}
+			ln := logLine{method: method, path: path, status: status, n: n, fail: fail, took: time.Since(start)}
+			if lg != nil {
+				lg.send(ln)
+			} else {
+				(&reqLog{logger: s.o.Logger}).write(ln) // in-process use without Start: no writer goroutine
+			}
 		}
-		ln := logLine{method: r.Method, path: r.URL.Path, status: sw.status, n: sw.n, fail: sw.fail, took: time.Since(start)}
-		if lg != nil {
-			lg.send(ln)
-		} else {
-			(&reqLog{logger: s.o.Logger}).write(ln) // in-process use without Start: no writer goroutine
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK, line: line}
+		h.ServeHTTP(sw, r)
+		if !sw.held {
+			line(sw.status, sw.n, sw.fail)
 		}
 	})
 }
@@ -328,13 +335,25 @@ func (s *Server) Start(ctx context.Context) error {
 	if s.o.Logger != nil && s.o.Log != LogOff {
 		s.log = startReqLog(s.o.Logger)
 	}
-	s.srv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	park, err := httppark.New(ln.Addr(), httppark.Options{})
+	if err != nil {
+		s.mu.Unlock()
+		_ = ln.Close()
+		return err
+	}
+	s.park = park
+	s.tim.SetParker(park)
+	s.srv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, ConnState: park.ConnState}
 	srv := s.srv
 	s.mu.Unlock()
-	s.serveWG.Add(2)
+	s.serveWG.Add(3)
 	go func() {
 		defer s.serveWG.Done()
 		_ = srv.Serve(ln)
+	}()
+	go func() { // held long polls come back here once answered (keep-alive)
+		defer s.serveWG.Done()
+		_ = srv.Serve(park.Listener())
 	}()
 	go func() {
 		defer s.serveWG.Done()
@@ -345,6 +364,18 @@ func (s *Server) Start(ctx context.Context) error {
 		}
 	}()
 	return nil
+}
+
+// HeldRequests is how many requests (long polls with no news) wait now off net/http's
+// goroutines (after Start; 0 before).
+func (s *Server) HeldRequests() int {
+	s.mu.Lock()
+	p := s.park
+	s.mu.Unlock()
+	if p == nil {
+		return 0
+	}
+	return p.Held()
 }
 
 // Addr is the listening address (after Start).
@@ -382,7 +413,7 @@ func (s *Server) shutdown() error {
 	}
 	s.closed = true
 	close(s.done)
-	srv := s.srv
+	srv, park := s.srv, s.park
 	apps := make([]*state.App, 0, len(s.apps))
 	for _, a := range s.apps {
 		apps = append(apps, a)
@@ -397,6 +428,9 @@ func (s *Server) shutdown() error {
 	}
 	for _, a := range apps {
 		a.Close()
+	}
+	if park != nil {
+		park.Close() // answers what is still held, before the http.Server waits for its connections
 	}
 	s.ws.Close() // hijacked sockets are not the http.Server's to close
 	s.jim.Close()

@@ -26,6 +26,9 @@
 //	c := (&call.Call{Protocol: "tim", Transport: "ws", Command: "openim/sendmsg",
 //		ConnID: id, Params: head, Body: body}).WithContext(ctx)
 //	res := h(c)
+//	if res.Pending != nil { // only when c.Park was set: the answer comes later
+//		res.Pending.Deliver(func(res call.Result) { … as below … })
+//	}
 //	switch {
 //	case res.Gone:  // the client went away while the call waited: send nothing
 //	case res.Drop:  // close the connection
@@ -52,6 +55,9 @@ type Call struct {
 	Params    map[string]string // parameters beside the body: the HTTP query, a frame's head fields
 	Body      []byte            // the request body as sent
 	HTTP      *HTTP             // set when HTTP carried the call (the transcript shows method and path)
+	// Park says the transport takes an answer that comes later (Result.Pending) instead of a
+	// handler blocking for it.
+	Park bool
 
 	// Filled by the identify step (Profile.Identify); a handler that creates the caller (login)
 	// sets User and Conn.
@@ -96,6 +102,18 @@ type Result struct {
 	Drop   bool   // close the connection without an answer (a fault's drop, or a hold run out)
 	Gone   bool   // the client went away while the call waited; there is no one to answer
 	Fault  string // the id of the fault rule that acted, "" when none
+	// Pending, when set, is the answer still to come (only for a call with Park set): the other
+	// fields are empty; middlewares register on it with Then, the transport with Deliver.
+	Pending *Pending
+}
+
+// Then applies f to the answer: now, or once a pending answer is finished.
+func (r Result) Then(f func(Result) Result) Result {
+	if r.Pending != nil {
+		r.Pending.Then(f)
+		return r
+	}
+	return f(r)
 }
 
 // Handler serves a call.

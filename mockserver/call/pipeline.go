@@ -71,21 +71,32 @@ func Triggers(o Options) Middleware {
 			if t.rules == nil {
 				return next(c)
 			}
-			defer func() {
+			served := func() {
 				t.rules.Done(t.target)
 				if m, ok := o.Profile.(Momenter); ok {
 					for _, name := range m.Moments(c) {
 						t.rules.Reached(name, c.User)
 					}
 				}
+			}
+			later := false
+			defer func() {
+				if !later {
+					served()
+				}
 			}()
-			return next(c)
+			res := next(c)
+			if res.Pending != nil { // served once the answer is there
+				later = true
+				res.Pending.Then(func(r Result) Result { served(); return r })
+			}
+			return res
 		}
 	}
 }
 
 // Record files every call with rec as one exchange: its Seq is taken when the call arrives, the
-// exchange is stored when the answer is ready.
+// exchange is stored when the answer is ready (for a pending answer, when it is finished).
 func Record(rec *recorder.Recorder) Middleware {
 	return func(next Handler) Handler {
 		if rec == nil {
@@ -93,9 +104,7 @@ func Record(rec *recorder.Recorder) Middleware {
 		}
 		return func(c *Call) Result {
 			p := rec.Begin()
-			var res Result
-			var panicked any
-			defer func() {
+			store := func(res Result, panicked any) {
 				e := recorder.Exchange{Kind: recorder.KindCall, Transport: c.Transport, Command: c.Command,
 					App: c.Tenant, User: c.User, Conn: c.Conn, Request: rec.Capture(c.Body)}
 				if len(c.Params) > 0 {
@@ -121,15 +130,18 @@ func Record(rec *recorder.Recorder) Middleware {
 					e.Response = rec.Capture(res.Body)
 				}
 				p.End(e)
-				if panicked != nil {
-					panic(panicked)
-				}
-			}()
+			}
+			var res Result
+			var panicked any
 			func() {
 				defer func() { panicked = recover() }()
 				res = next(c)
 			}()
-			return res
+			if panicked != nil {
+				store(res, panicked)
+				panic(panicked)
+			}
+			return res.Then(func(r Result) Result { store(r, nil); return r })
 		}
 	}
 }
@@ -166,10 +178,11 @@ func (o Options) act(c *Call, r fault.Rule, next Handler) Result {
 	case r.Drop:
 		res.Drop = true
 	case r.Truncate:
-		full := next(c)
-		full.Body = full.Body[:len(full.Body)/2]
-		full.Fault = r.ID
-		return full
+		return next(c).Then(func(full Result) Result {
+			full.Body = full.Body[:len(full.Body)/2]
+			full.Fault = r.ID
+			return full
+		})
 	case r.Reply != nil:
 		info := r.Reply.ErrorInfo
 		if info == "" && r.Reply.ErrorCode != 0 {

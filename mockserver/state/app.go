@@ -120,6 +120,7 @@ type user struct {
 	syncedEvents uint64
 	syncGen      uint64
 	wake         chan struct{}   // nil until a poll waits (waiter)
+	wakers       []*waker        // parked polls to call at the next wakeAll (PollNotify)
 	hidden       map[string]bool // conversations deleted by the user until their next message
 	convSet      map[string]bool // conversation keys the user has (C2C peer ids)
 }
@@ -142,6 +143,13 @@ func (u *user) wakeAll() {
 	if u.wake != nil {
 		close(u.wake)
 		u.wake = nil
+	}
+	if len(u.wakers) > 0 {
+		for _, w := range u.wakers {
+			w.fn()
+		}
+		clear(u.wakers)
+		u.wakers = u.wakers[:0]
 	}
 }
 

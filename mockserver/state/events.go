@@ -101,20 +101,62 @@ func (r PollResult) Ready() bool { return len(r.Events) > 0 || r.Kicked != "" ||
 func (a *App) Poll(a2, longPollID string, after uint64, max int) (PollResult, <-chan struct{}, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	res, u, err := a.poll(a2, longPollID, after, max)
+	if err != nil {
+		return res, nil, err
+	}
+	return res, u.waiter(), nil
+}
+
+// PollNotify is Poll for a caller that does not wait on a goroutine: when nothing is ready it
+// registers wake, which the user's next event (or kick, logout, close) calls once, under the
+// tenant's lock, so it must only hand the work elsewhere; the caller then polls again. cancel
+// withdraws wake if it has not been called (a poll that timed out); it is a no-op otherwise.
+func (a *App) PollNotify(a2, longPollID string, after uint64, max int, wake func()) (res PollResult, cancel func(), err error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	res, u, err := a.poll(a2, longPollID, after, max)
+	if err != nil || res.Ready() {
+		return res, func() {}, err
+	}
+	w := &waker{fn: wake}
+	u.wakers = append(u.wakers, w)
+	return res, func() { a.unpark(u, w) }, nil
+}
+
+// waker is a parked poll in a user's wake list.
+type waker struct{ fn func() }
+
+func (a *App) unpark(u *user, w *waker) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for i, x := range u.wakers {
+		if x == w {
+			last := len(u.wakers) - 1
+			u.wakers[i] = u.wakers[last]
+			u.wakers[last] = nil
+			u.wakers = u.wakers[:last]
+			return
+		}
+	}
+}
+
+// poll is Poll's look at the queue. Lock held.
+func (a *App) poll(a2, longPollID string, after uint64, max int) (PollResult, *user, error) {
 	s := a.sessions[a2]
 	if s == nil {
 		return PollResult{}, nil, errorf(AuthFailed, "no live session")
 	}
 	u := a.users[s.User]
 	if a.closed {
-		return PollResult{Ended: true}, u.waiter(), nil
+		return PollResult{Ended: true}, u, nil
 	}
 	a.expire(s)
 	if s.Kicked != "" {
-		return PollResult{Kicked: s.Kicked}, u.waiter(), nil
+		return PollResult{Kicked: s.Kicked}, u, nil
 	}
 	if s.LoggedOut || s.LongPoll == "" || (longPollID != "" && longPollID != s.LongPoll) {
-		return PollResult{Ended: true}, u.waiter(), nil
+		return PollResult{Ended: true}, u, nil
 	}
 	if after < s.watermark {
 		after = s.watermark
@@ -138,7 +180,7 @@ func (a *App) Poll(a2, longPollID string, after uint64, max int) (PollResult, <-
 		}
 		out = append(out, e)
 	}
-	return PollResult{Events: out}, u.waiter(), nil
+	return PollResult{Events: out}, u, nil
 }
 
 // EventsOf returns a copy of the user's whole queue (admin API, tests).

@@ -53,3 +53,38 @@ func TestLongPollWithoutSyncStartsNow(t *testing.T) {
 		t.Fatalf("events before the long poll opened: %+v", res.Events)
 	}
 }
+
+// A parked poll (PollNotify) is called once at the user's next event, then polls again and finds
+// it; a withdrawn one is never called.
+func TestPollNotifyWakesOnceAndCanBeWithdrawn(t *testing.T) {
+	app := state.NewApp(state.Options{SDKAppID: 1, Secret: "s"})
+	app.EnsureUser("alice")
+	bob := app.Login("bob")
+	lp, _ := app.OpenLongPoll(bob.A2)
+	woken, withdrawnWoken := 0, 0
+	res, _, err := app.PollNotify(bob.A2, lp, 0, 50, func() { woken++ })
+	if err != nil || res.Ready() {
+		t.Fatalf("an empty queue is ready: %+v %v", res, err)
+	}
+	_, cancel, _ := app.PollNotify(bob.A2, lp, 0, 50, func() { withdrawnWoken++ })
+	cancel()
+	for range 2 {
+		if _, err := app.SendC2C(0, msg("alice", "bob")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if woken != 1 || withdrawnWoken != 0 {
+		t.Fatalf("woken %d times (want 1), withdrawn one %d times (want 0)", woken, withdrawnWoken)
+	}
+	res, cancel, err = app.PollNotify(bob.A2, lp, 0, 50, func() { t.Error("a ready poll was parked") })
+	cancel()
+	if err != nil || len(res.Events) != 2 {
+		t.Fatalf("after the wake-up: %+v %v", res, err)
+	}
+	// Closing the tenant wakes what is parked.
+	_, _, _ = app.PollNotify(bob.A2, lp, 2, 50, func() { woken++ })
+	app.Close()
+	if woken != 2 {
+		t.Fatalf("close woke %d", woken-1)
+	}
+}

@@ -10,10 +10,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/imharness/imharness/internal/timurl"
 	"github.com/imharness/imharness/mockserver/call"
+	"github.com/imharness/imharness/mockserver/httppark"
 	"github.com/imharness/imharness/mockserver/state"
 	"github.com/imharness/imharness/mockserver/usersig"
 )
@@ -51,7 +53,14 @@ type Handler struct {
 	calls  call.Handler // the pipeline around serve
 
 	groupMsgs groupMsgCache // group message events, encoded once per message (fanout.go)
+	// park holds HTTP long polls off net/http's goroutines once the server listens (SetParker);
+	// nil: a waiting long poll blocks its goroutine.
+	park atomic.Pointer[httppark.Parker]
 }
+
+// SetParker lets the HTTP transport hold waiting long polls with p (nil: they block their
+// goroutine, as for in-process use). Set it before serving.
+func (h *Handler) SetParker(p *httppark.Parker) { h.park.Store(p) }
 
 // New builds the protocol handler with its own route table.
 func New(apps Apps, o Options) *Handler {
@@ -110,6 +119,12 @@ func (h *Handler) Dispatch(ctx context.Context, cmd string, query map[string]str
 // serve is the end of the pipeline: the command's handler, its answer encoded.
 func (h *Handler) serve(cc *call.Call) call.Result {
 	reply, err := h.dispatch(cc)
+	if p, ok := reply.(*call.Pending); ok { // a long poll with no news yet
+		if cc.Park {
+			return call.Result{Pending: p}
+		}
+		return p.Wait(cc.Context(), h.o.Done)
+	}
 	return call.Result{Body: encode(reply, err)}
 }
 

@@ -43,8 +43,43 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	c := (&call.Call{Protocol: Protocol, Transport: HTTPTransport.Name, Command: cmd,
 		Params: timurl.Query(r.URL.RawQuery), Body: body,
-		HTTP: &call.HTTP{Method: r.Method, Path: r.URL.Path}}).WithContext(withHost(r.Context(), r.Host))
+		HTTP: &call.HTTP{Method: r.Method, Path: r.URL.Path}, Park: h.park.Load() != nil}).WithContext(withHost(r.Context(), r.Host))
 	res := h.calls(c)
+	if res.Pending != nil {
+		h.hold(w, r, res.Pending)
+		return
+	}
+	writeResult(w, res)
+}
+
+// hold parks a call whose answer comes later: the connection leaves net/http (httppark) and the
+// answer is written from a worker when the pending call finishes. When the connection cannot be
+// held, this goroutine waits for the answer, as every transport did before.
+func (h *Handler) hold(w http.ResponseWriter, r *http.Request, p *call.Pending) {
+	header := w.Header().Clone()
+	conn, err := h.park.Load().Hold(w, r, p.Stop)
+	if err != nil {
+		writeResult(w, p.Wait(r.Context(), h.o.Done))
+		return
+	}
+	p.Deliver(func(res call.Result) {
+		switch {
+		case res.Gone:
+			conn.Close()
+		case res.Drop:
+			conn.Drop()
+		default:
+			status := res.Status
+			if status == 0 {
+				status = http.StatusOK
+			}
+			header.Set("Content-Type", contentType(res.Text))
+			conn.Reply(status, header, res.Body)
+		}
+	})
+}
+
+func writeResult(w http.ResponseWriter, res call.Result) {
 	switch {
 	case res.Gone:
 	case res.Drop:
@@ -58,12 +93,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func writeHTTP(w http.ResponseWriter, status int, text bool, body []byte) {
-	ctype := "application/json; charset=utf-8"
+func contentType(text bool) string {
 	if text {
-		ctype = "text/plain; charset=utf-8"
+		return "text/plain; charset=utf-8"
 	}
-	w.Header().Set("Content-Type", ctype)
+	return "application/json; charset=utf-8"
+}
+
+func writeHTTP(w http.ResponseWriter, status int, text bool, body []byte) {
+	w.Header().Set("Content-Type", contentType(text))
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
 	_, _ = w.Write(body)

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/imharness/imharness/mockserver/state"
 	"github.com/imharness/imharness/mockserver/usersig"
@@ -193,32 +192,7 @@ func longPolling(c *Call) (any, *Error) {
 		return nil, e
 	}
 	// Both watermarks index the user's one event queue; the client is past the larger one.
-	after := max(req.Cookie.NoticeSeq, req.Cookie.NotifySeq)
-	hold := time.NewTimer(c.h.o.Hold)
-	defer hold.Stop()
-	for {
-		res, wake, err := c.App.Poll(c.Session.A2, req.Cookie.LongPollingId, after, maxEventsPerPoll)
-		if err != nil {
-			return nil, asError(err)
-		}
-		switch {
-		case res.Kicked == state.KickMultipleAccount:
-			return nil, fail(codeKickMultipleAccount, "kicked: the account logged in elsewhere")
-		case res.Kicked == state.KickUserSigExpired:
-			return nil, fail(codeUserSigExpired, "kicked: UserSig expired")
-		case res.Ready():
-			return pollReply(&c.h.groupMsgs, res.Events), nil
-		}
-		select {
-		case <-wake:
-		case <-hold.C:
-			return nil, nil
-		case <-c.Context().Done():
-			return nil, nil
-		case <-c.h.o.Done:
-			return nil, nil
-		}
-	}
+	return c.h.longPoll(c, req.Cookie.LongPollingId, max(req.Cookie.NoticeSeq, req.Cookie.NotifySeq))
 }
 
 // pollReply renders the events of one long-poll reply; a group message's event comes from enc,
