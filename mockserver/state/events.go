@@ -43,6 +43,11 @@ type Event struct {
 	C2CRecall *C2CRecall
 	Friend    *FriendNotice
 	Profile   *ProfileChange
+
+	// Origin, for a group tip or notice queued for several receivers, is the same pointer in every
+	// receiver's copy (a *GroupTip or *GroupNotice, as sent before the receiver's own fields: To,
+	// and a notice's Seq and Random): an adapter may encode what the copies share once per Origin.
+	Origin any
 }
 
 // ReadReceipt says Reader read the conversation with the event's owner up to Time.

@@ -136,7 +136,7 @@ func (a *App) tip(g *group, t GroupTip, to []string) {
 		if x := a.users[u]; x != nil {
 			c := stored
 			c.To = u
-			a.push(x, Event{Kind: EvGroupTip, Tip: &c})
+			a.push(x, Event{Kind: EvGroupTip, Tip: &c, Origin: &stored})
 		}
 	}
 }
@@ -149,6 +149,8 @@ func (a *App) notify(g *group, n GroupNotice, to []string) {
 	n.GroupID, n.GroupName = g.info.ID, g.info.Name
 	n.Time = a.clock.Now().Unix()
 	n.OperatorNick, _ = a.nick(n.Operator)
+	origin := &GroupNotice{}
+	*origin = n
 	for _, u := range to {
 		x := a.users[u]
 		if x == nil {
@@ -165,7 +167,7 @@ func (a *App) notify(g *group, n GroupNotice, to []string) {
 		}
 		stored := c
 		a.gx.notices[u] = append(a.gx.notices[u], &stored)
-		a.push(x, Event{Kind: EvGroupNotice, Notice: &c})
+		a.push(x, Event{Kind: EvGroupNotice, Notice: &c, Origin: origin})
 	}
 }
 

@@ -17,6 +17,11 @@ func encode(body any, err *Error) []byte {
 		return b.Bytes()
 	}
 	b.WriteString(`{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":""`)
+	if arr, ok := body.(eventArray); ok {
+		arr.appendTo(&b)
+		b.WriteByte('}')
+		return b.Bytes()
+	}
 	if body != nil {
 		raw, merr := json.Marshal(body)
 		if merr != nil {
@@ -31,6 +36,23 @@ func encode(body any, err *Error) []byte {
 	}
 	b.WriteByte('}')
 	return b.Bytes()
+}
+
+// eventArray is a long-poll reply's EventArray: events this package encoded (compact, escaped as
+// encoding/json escapes), written out as they are rather than scanned again by json.Marshal.
+// What json.Marshal would do to them is a no-op; a scenario's raw event is the exception, and
+// appendTo runs that one through json.Marshal.
+type eventArray []json.RawMessage
+
+func (a eventArray) appendTo(b *bytes.Buffer) {
+	b.WriteString(`,"EventArray":[`)
+	for i, raw := range a {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.Write(raw)
+	}
+	b.WriteByte(']')
 }
 
 func quote(s string) string {

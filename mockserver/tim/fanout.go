@@ -12,69 +12,161 @@ import (
 	"github.com/imharness/imharness/mockserver/state"
 )
 
-// groupMsgCache renders a group message's long-poll event (Event 3) once for all members rather
-// than once per member. Every member's queued event points at the same *state.GroupMessage, and
-// their encodings differ only in NoticeSeq, the event's place in that member's own queue; the
-// cache keeps the encoding split around that number. Entries are keyed weakly: one lives as long
-// as the message does in some queue, with no size to tune.
-type groupMsgCache struct {
-	mu sync.Mutex
-	m  map[weak.Pointer[state.GroupMessage]]*encodedGroupMsg
+// groupEvents renders the long-poll (and push) event of a group message, tip or notice once for
+// all its receivers rather than once per receiver. The receivers' copies differ only in a few
+// fields of their own: their queue position (NoticeSeq), and for tips and notices the receiver
+// (To_Account) and a notice's MsgSeq/MsgRandom/ClientSeq. The cache keeps each event's encoding
+// cut around those fields and splices each receiver's values in. Entries are keyed weakly by
+// what the copies share (the message; a tip's or notice's Origin): one lives as long as that
+// does, with no size to tune.
+var groupEvents eventCache
+
+type eventCache struct {
+	mu      sync.Mutex
+	msgs    map[weak.Pointer[state.GroupMessage]]*template
+	tips    map[weak.Pointer[state.GroupTip]]*template
+	notices map[weak.Pointer[state.GroupNotice]]*template
 }
 
-// encodedGroupMsg is one message's event, up to and including `"NoticeSeq":` (head) and after
-// its value (tail). once keeps the lock off the encoding and encodes a message once however many
-// members' polls ask for it at the same moment.
-type encodedGroupMsg struct {
-	once       sync.Once
-	head, tail []byte
+// template is one event's encoding cut at the receiver's own values: parts[0] v[0] parts[1] …
+// once keeps the lock off the encoding and encodes an event once however many polls ask at once.
+type template struct {
+	once  sync.Once
+	parts [][]byte
 }
 
-// event renders e (an EvGroupMessage with Group set) byte for byte as groupEventOut would.
-func (c *groupMsgCache) event(e state.Event) []byte {
+func (t *template) render(vals ...[]byte) []byte {
+	n := 0
+	for _, p := range t.parts {
+		n += len(p)
+	}
+	for _, v := range vals {
+		n += len(v)
+	}
+	out := make([]byte, 0, n)
+	for i, p := range t.parts {
+		out = append(out, p...)
+		if i < len(vals) {
+			out = append(out, vals[i]...)
+		}
+	}
+	return out
+}
+
+// Markers stand in for the receiver's values while the shared encoding is made. A field is found
+// by its name and marker in field order: the fields before it are numbers and escaped strings (a
+// quote inside a string is written \"), so `"Name":` with its marker cannot occur earlier.
+const markerTo = "\x00imharness-receiver\x00"
+
+var (
+	markU64 = strconv.FormatUint(math.MaxUint64, 10)
+	markU32 = strconv.FormatUint(math.MaxUint32, 10)
+	markStr = string(quoteJSON(markerTo))
+)
+
+// cut splits raw at the values of fields (`"Name":` prefixes, each with its marker), in order.
+func cut(raw []byte, fields ...[2]string) [][]byte {
+	parts := make([][]byte, 0, len(fields)+1)
+	pos := 0
+	for _, f := range fields {
+		key, mark := []byte(f[0]), []byte(f[0]+f[1])
+		i := bytes.Index(raw[pos:], mark)
+		if i < 0 {
+			return nil
+		}
+		parts = append(parts, raw[pos:pos+i+len(key)])
+		pos += i + len(mark)
+	}
+	return append(parts, raw[pos:])
+}
+
+func quoteJSON(s string) []byte {
+	b, _ := json.Marshal(s)
+	return b
+}
+
+func u64(n uint64) []byte { return strconv.AppendUint(nil, n, 10) }
+
+// event renders e (a group message, tip or notice queued for a receiver) byte for byte as
+// groupEventOut would; ok is false for events it does not cache (render them directly).
+func (c *eventCache) event(e state.Event) (raw []byte, ok bool) {
 	if e.Seq == 0 { // NoticeSeq is omitted then: nothing to splice (queued events start at 1)
-		raw, _ := groupEventOut(e)
-		return raw
+		return nil, false
 	}
-	k := weak.Make(e.Group)
-	c.mu.Lock()
-	if c.m == nil {
-		c.m = map[weak.Pointer[state.GroupMessage]]*encodedGroupMsg{}
+	switch {
+	case e.Kind == state.EvGroupMessage && e.Group != nil:
+		t := lookup(c, &c.msgs, e.Group, func() [][]byte {
+			raw, _ := json.Marshal(groupMsgEvent(*e.Group, math.MaxUint64))
+			return cut(raw, [2]string{`"NoticeSeq":`, markU64})
+		})
+		if t == nil {
+			return nil, false
+		}
+		return t.render(u64(e.Seq)), true
+	case e.Kind == state.EvGroupTip && e.Tip != nil && e.Tip.To != "":
+		origin, _ := e.Origin.(*state.GroupTip)
+		if origin == nil {
+			return nil, false
+		}
+		t := lookup(c, &c.tips, origin, func() [][]byte {
+			tip := *origin
+			tip.To = markerTo
+			raw, _ := json.Marshal(tipEvent(tip, math.MaxUint64))
+			return cut(raw, [2]string{`"NoticeSeq":`, markU64}, [2]string{`"To_Account":`, markStr})
+		})
+		if t == nil {
+			return nil, false
+		}
+		return t.render(u64(e.Seq), quoteJSON(e.Tip.To)), true
+	case e.Kind == state.EvGroupNotice && e.Notice != nil && e.Notice.To != "" && e.Notice.Seq != 0:
+		origin, _ := e.Origin.(*state.GroupNotice)
+		if origin == nil {
+			return nil, false
+		}
+		t := lookup(c, &c.notices, origin, func() [][]byte {
+			n := *origin
+			n.To, n.Seq, n.Random = markerTo, math.MaxUint64, math.MaxUint32
+			raw, _ := json.Marshal(noticeEvent(n, math.MaxUint64))
+			return cut(raw, [2]string{`"MsgSeq":`, markU64}, [2]string{`"MsgRandom":`, markU32},
+				[2]string{`"ClientSeq":`, markU64}, [2]string{`"NoticeSeq":`, markU64}, [2]string{`"To_Account":`, markStr})
+		})
+		if t == nil {
+			return nil, false
+		}
+		n := e.Notice
+		return t.render(u64(n.Seq), u64(uint64(n.Random)), u64(n.Seq), u64(e.Seq), quoteJSON(n.To)), true
 	}
-	x := c.m[k]
-	if x == nil {
-		x = &encodedGroupMsg{}
-		c.m[k] = x
-		runtime.AddCleanup(e.Group, c.drop, k)
-	}
-	c.mu.Unlock()
-	x.once.Do(func() { x.head, x.tail = splitGroupMsgEvent(*e.Group) })
-	out := make([]byte, 0, len(x.head)+20+len(x.tail))
-	out = append(out, x.head...)
-	out = strconv.AppendUint(out, e.Seq, 10)
-	return append(out, x.tail...)
+	return nil, false
 }
 
-func (c *groupMsgCache) drop(k weak.Pointer[state.GroupMessage]) {
+// lookup finds or makes the template of key; nil when the encoding could not be cut.
+func lookup[T any](c *eventCache, m *map[weak.Pointer[T]]*template, key *T, encode func() [][]byte) *template {
+	k := weak.Make(key)
 	c.mu.Lock()
-	delete(c.m, k)
+	if *m == nil {
+		*m = map[weak.Pointer[T]]*template{}
+	}
+	t := (*m)[k]
+	if t == nil {
+		t = &template{}
+		(*m)[k] = t
+		runtime.AddCleanup(key, func(k weak.Pointer[T]) {
+			c.mu.Lock()
+			delete(*m, k)
+			c.mu.Unlock()
+		}, k)
+	}
 	c.mu.Unlock()
+	t.once.Do(func() { t.parts = encode() })
+	if t.parts == nil {
+		return nil
+	}
+	return t
 }
 
-// size is the number of messages with an encoding kept (tests).
-func (c *groupMsgCache) size() int {
+// size is the number of events with an encoding kept (tests).
+func (c *eventCache) size() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return len(c.m)
-}
-
-// splitGroupMsgEvent encodes m's event with a marker NoticeSeq and cuts it at the marker's value.
-// The first match is the field: the fields before it are numbers and escaped strings (a quote
-// inside a string is written \"), so none of them can contain `"NoticeSeq":` followed by digits.
-func splitGroupMsgEvent(m state.GroupMessage) (head, tail []byte) {
-	const field = `"NoticeSeq":`
-	marker := []byte(field + strconv.FormatUint(math.MaxUint64, 10))
-	raw, _ := json.Marshal(groupMsgEvent(m, math.MaxUint64))
-	i := bytes.Index(raw, marker)
-	return raw[:i+len(field)], raw[i+len(marker):]
+	return len(c.msgs) + len(c.tips) + len(c.notices)
 }

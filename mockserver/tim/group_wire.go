@@ -204,9 +204,9 @@ func groupEventOut(e state.Event) ([]byte, bool) {
 	case e.Kind == state.EvGroupMessage && e.Group != nil:
 		v = groupMsgEvent(*e.Group, e.Seq)
 	case e.Kind == state.EvGroupTip && e.Tip != nil:
-		v = map[string]any{"Event": eventGroupTip, "GroupTips": []tipItem{tipOut(*e.Tip, e.Seq)}}
+		v = tipEvent(*e.Tip, e.Seq)
 	case e.Kind == state.EvGroupNotice && e.Notice != nil:
-		v = map[string]any{"Event": eventGroupSystem, "GroupTips": []tipItem{noticeOut(*e.Notice, e.Seq)}}
+		v = noticeEvent(*e.Notice, e.Seq)
 	case e.Kind == state.EvGroupRecall && e.Recall != nil:
 		v = map[string]any{"Event": eventGroupSystem, "GroupTips": []tipItem{recallOut(*e.Recall, e.Seq)}}
 	default:
@@ -216,8 +216,18 @@ func groupEventOut(e state.Event) ([]byte, bool) {
 	return raw, err == nil
 }
 
+// tipEvent and noticeEvent are the long-poll events of a tip and a system notice (groupEvents
+// relies on their receivers' copies differing only in the fields it splices).
+func tipEvent(t state.GroupTip, noticeSeq uint64) any {
+	return map[string]any{"Event": eventGroupTip, "GroupTips": []tipItem{tipOut(t, noticeSeq)}}
+}
+
+func noticeEvent(n state.GroupNotice, noticeSeq uint64) any {
+	return map[string]any{"Event": eventGroupSystem, "GroupTips": []tipItem{noticeOut(n, noticeSeq)}}
+}
+
 // groupMsgEvent is the long-poll event of one group message, noticeSeq being its place in the
-// recipient's queue: the only part that differs between members (groupMsgCache relies on it).
+// recipient's queue: the only part that differs between members (groupEvents relies on it).
 func groupMsgEvent(g state.GroupMessage, noticeSeq uint64) any {
 	m := groupMsgOut(g)
 	m.NoticeSeq = noticeSeq

@@ -52,7 +52,6 @@ type Handler struct {
 	routes map[string]route
 	calls  call.Handler // the pipeline around serve
 
-	groupMsgs groupMsgCache // group message events, encoded once per message (fanout.go)
 	// park holds HTTP long polls off net/http's goroutines once the server listens (SetParker);
 	// nil: a waiting long poll blocks its goroutine.
 	park atomic.Pointer[httppark.Parker]

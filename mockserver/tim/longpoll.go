@@ -58,7 +58,7 @@ func (w *pollWait) look() (reply any, err *Error, ready bool) {
 	case res.Kicked == state.KickUserSigExpired:
 		return nil, fail(codeUserSigExpired, "kicked: UserSig expired"), true
 	case res.Ready():
-		return pollReply(&w.h.groupMsgs, res.Events), nil, true
+		return pollReply(res.Events), nil, true
 	}
 	return nil, nil, false
 }

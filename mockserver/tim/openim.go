@@ -195,13 +195,13 @@ func longPolling(c *Call) (any, *Error) {
 	return c.h.longPoll(c, req.Cookie.LongPollingId, max(req.Cookie.NoticeSeq, req.Cookie.NotifySeq))
 }
 
-// pollReply renders the events of one long-poll reply; a group message's event comes from enc,
-// encoded once for all its members.
-func pollReply(enc *groupMsgCache, events []state.Event) any {
-	var arr []json.RawMessage
+// pollReply renders the events of one long-poll reply; group events come from groupEvents,
+// encoded once for all their receivers.
+func pollReply(events []state.Event) any {
+	arr := make(eventArray, 0, len(events))
 	for _, e := range events {
-		if e.Kind == state.EvGroupMessage && e.Group != nil {
-			arr = append(arr, enc.event(e))
+		if raw, ok := groupEvents.event(e); ok {
+			arr = append(arr, raw)
 		} else if raw, ok := eventOut(e); ok {
 			arr = append(arr, raw)
 		}
@@ -209,7 +209,7 @@ func pollReply(enc *groupMsgCache, events []state.Event) any {
 	if len(arr) == 0 {
 		return nil
 	}
-	return map[string]any{"EventArray": arr}
+	return arr
 }
 
 type sendMsgReq struct {

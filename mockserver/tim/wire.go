@@ -168,7 +168,7 @@ func eventOut(e state.Event) (json.RawMessage, bool) {
 		if e.Raw.Protocol != "" && e.Raw.Protocol != "tim" {
 			return nil, false
 		}
-		return e.Raw.Body, true
+		v = e.Raw.Body // through json.Marshal: compact and escaped like the events encoded here
 	case state.EvFriend, state.EvProfile:
 		return legacyEventOut(e)
 	default:

@@ -40,7 +40,9 @@ func WSEvents(owner string, events []state.Event) []json.RawMessage {
 		case e.Kind == state.EvKickout:
 			raw, ok = kickEvent(kickTypeMultipleDevice), true
 		default:
-			raw, ok = eventOut(e)
+			if raw, ok = groupEvents.event(e); !ok {
+				raw, ok = eventOut(e)
+			}
 		}
 		if ok {
 			out = append(out, raw)
