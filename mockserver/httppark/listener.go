@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"sync"
 	"syscall"
+	"time"
 )
 
 // listener hands answered connections back to the http.Server, which serves them as accepted
@@ -42,9 +43,7 @@ func (l *listener) Addr() net.Addr { return l.addr }
 
 // put gives c back to the server; pre is what net/http had read of the next request.
 func (l *listener) put(c net.Conn, pre []byte) {
-	if len(pre) > 0 {
-		c = &prefixConn{Conn: c, pre: pre}
-	}
+	c = newReturnedConn(c, pre)
 	l.mu.Lock()
 	l.waiting[c] = struct{}{}
 	l.mu.Unlock()
@@ -81,23 +80,76 @@ func (l *listener) closeWaiting() {
 	}
 }
 
-// prefixConn is a connection whose first bytes were already read (by net/http, before a hold).
-type prefixConn struct {
+// returnedConn is a connection given back to the server. net/http serves it as a new connection,
+// whose first request it must read within ReadHeaderTimeout from the moment it is accepted; on a
+// kept-alive connection that clock starts only once the next request's first bytes arrive. So
+// read deadlines are held back until the first byte is read, as for any kept-alive connection:
+// a client that waits before its next request keeps its connection. Bytes net/http had read past
+// the held request come first.
+type returnedConn struct {
 	net.Conn
-	pre []byte
+	mu       sync.Mutex
+	pre      []byte
+	started  bool      // a byte has been read: deadlines apply
+	deadline time.Time // the read deadline asked for before that
 }
 
-func (c *prefixConn) Read(b []byte) (int, error) {
+func newReturnedConn(c net.Conn, pre []byte) *returnedConn {
+	if rc, ok := c.(*returnedConn); ok { // back once more: keep what it still had unread
+		rc.mu.Lock()
+		pre = append(pre, rc.pre...)
+		rc.mu.Unlock()
+		c = rc.Conn
+	}
+	return &returnedConn{Conn: c, pre: pre}
+}
+
+func (c *returnedConn) Read(b []byte) (int, error) {
+	c.mu.Lock()
 	if len(c.pre) > 0 {
 		n := copy(b, c.pre)
 		c.pre = c.pre[n:]
+		c.start()
+		c.mu.Unlock()
 		return n, nil
 	}
-	return c.Conn.Read(b)
+	c.mu.Unlock()
+	n, err := c.Conn.Read(b)
+	if n > 0 {
+		c.mu.Lock()
+		c.start()
+		c.mu.Unlock()
+	}
+	return n, err
+}
+
+// start applies the deadline held back. c.mu held.
+func (c *returnedConn) start() {
+	if !c.started {
+		c.started = true
+		_ = c.Conn.SetReadDeadline(c.deadline)
+	}
+}
+
+func (c *returnedConn) SetReadDeadline(t time.Time) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.started {
+		c.deadline = t
+		return nil
+	}
+	return c.Conn.SetReadDeadline(t)
+}
+
+func (c *returnedConn) SetDeadline(t time.Time) error {
+	if err := c.SetReadDeadline(t); err != nil {
+		return err
+	}
+	return c.Conn.SetWriteDeadline(t)
 }
 
 // SyscallConn lets a later hold watch the socket underneath.
-func (c *prefixConn) SyscallConn() (syscall.RawConn, error) {
+func (c *returnedConn) SyscallConn() (syscall.RawConn, error) {
 	if sc, ok := c.Conn.(syscall.Conn); ok {
 		return sc.SyscallConn()
 	}
@@ -105,9 +157,17 @@ func (c *prefixConn) SyscallConn() (syscall.RawConn, error) {
 }
 
 // SetLinger lets a drop reset the connection underneath.
-func (c *prefixConn) SetLinger(sec int) error {
+func (c *returnedConn) SetLinger(sec int) error {
 	if l, ok := c.Conn.(interface{ SetLinger(int) error }); ok {
 		return l.SetLinger(sec)
 	}
 	return nil
+}
+
+// CloseWrite lets net/http close its side politely, as on the connection underneath.
+func (c *returnedConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return c.Conn.Close()
 }

@@ -38,7 +38,7 @@ type held struct {
 	gone chan struct{} // closed when the Parker says the client is gone
 }
 
-func newRig(t *testing.T, wrap func(http.Handler) http.Handler) *rig {
+func newRig(t *testing.T, wrap func(http.Handler) http.Handler, readHeaderTimeout ...time.Duration) *rig {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -69,6 +69,9 @@ func newRig(t *testing.T, wrap func(http.Handler) http.Handler) *rig {
 		h = wrap(h)
 	}
 	r.srv = &http.Server{Handler: h, ConnState: p.ConnState}
+	if len(readHeaderTimeout) > 0 {
+		r.srv.ReadHeaderTimeout = readHeaderTimeout[0]
+	}
 	r.wg.Add(2)
 	go func() { defer r.wg.Done(); _ = r.srv.Serve(ln) }()
 	go func() { defer r.wg.Done(); _ = r.srv.Serve(p.Listener()) }()
@@ -317,5 +320,38 @@ func TestObserverHearsTheLateAnswer(t *testing.T) {
 	r.p.Go(func() { h.c.Reply(http.StatusTeapot, nil, []byte("tea")) })
 	if got := <-answers; got != "418 tea" {
 		t.Fatalf("observer heard %q", got)
+	}
+}
+
+// A connection given back waits for the client's next request as a kept-alive one does: the
+// server's ReadHeaderTimeout starts with the request's first byte, not when the connection came
+// back, so a client that pauses longer than that keeps its connection.
+func TestReturnedConnectionOutlivesReadHeaderTimeout(t *testing.T) {
+	r := newRig(t, nil, 100*time.Millisecond)
+	c, err := net.Dial("tcp", strings.TrimPrefix(r.url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	fmt.Fprintf(c, "POST /hold HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
+	h := r.next()
+	r.p.Go(func() { h.c.Reply(http.StatusOK, nil, []byte("first")) })
+	br := bufio.NewReader(c)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	time.Sleep(400 * time.Millisecond) // idle four times the header timeout
+	fmt.Fprintf(c, "GET /plain?later HTTP/1.1\r\nHost: x\r\n\r\n")
+	resp, err = http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatalf("the returned connection was closed while idle: %v", err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(b) != "plain later" {
+		t.Fatalf("got %q", b)
 	}
 }
