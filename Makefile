@@ -49,7 +49,8 @@ fuzz:
 # Timings are measured here, never asserted in tests. The Go benchmarks time one sendmsg→poll
 # round trip and the long-poll rendering of one message to a 1,000-member group (with its
 # allocations); `imharness bench` prints the fake's figures as ratios of a bare net/http server's,
-# both started in this run (BENCH_ARGS, e.g. --users 1000 --duration 3s, sizes it).
+# both started in this run, then the WebSocket and socket.io transports against bare relays
+# (BENCH_ARGS, e.g. --users 1000 --duration 3s --sockets 200, sizes it).
 BENCH_ARGS ?=
 bench: build
 	$(GO) test ./mockserver/tim -run '^$$' -bench '^BenchmarkSendToLongPoll$$' -benchtime 2000x

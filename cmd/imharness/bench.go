@@ -28,6 +28,8 @@ type benchFlags struct {
 	rate       int
 	fanout     int
 	fanoutMsgs int
+	sockets    int
+	sockMsgs   int
 	hold       time.Duration
 	serveArgs  string
 	inProcess  bool
@@ -66,6 +68,8 @@ run: on a shared machine absolute figures move with the neighbours' load, ratios
 	fl.IntVar(&f.rate, "rate", 500, "C2C messages per second")
 	fl.IntVar(&f.fanout, "fanout", 1000, "group size of the fan-out phase (0 skips it)")
 	fl.IntVar(&f.fanoutMsgs, "fanout-messages", 40, "group messages sent, one at a time")
+	fl.IntVar(&f.sockets, "sockets", 1000, "clients connected per socket transport (Tencent IM over WebSocket, JMessage over socket.io; 0 skips them)")
+	fl.IntVar(&f.sockMsgs, "socket-messages", 500, "C2C messages sent per socket transport, at --rate")
 	fl.DurationVar(&f.hold, "hold", 25*time.Second, "long-poll hold of both servers")
 	fl.StringVar(&f.serveArgs, "serve-args", "", "extra flags for imharness serve (space-separated)")
 	fl.DurationVar(&f.sustain, "sustain", 0, "instead of the table: drive the fake with sendmsg this long and print its RSS every --every (memory must level off)")
@@ -87,6 +91,9 @@ func bench(ctx context.Context, f benchFlags, cmd *cobra.Command) error {
 	}
 	if f.fanout == 1 || f.fanout > f.users[0] {
 		return &exitError{code: 2, err: fmt.Errorf("--fanout %d: want 0 or 2..%d (the first population)", f.fanout, f.users[0])}
+	}
+	if f.sockets == 1 || f.sockets < 0 || (f.sockets > 0 && f.sockMsgs < 1) {
+		return &exitError{code: 2, err: fmt.Errorf("--sockets %d: want 0 (skip) or at least 2 clients, with --socket-messages ≥ 1", f.sockets)}
 	}
 	if f.clients < 1 || f.duration <= 0 || f.messages < 1 || f.rate < 1 || f.rounds < 1 {
 		return &exitError{code: 2, err: fmt.Errorf("--clients, --duration, --rounds, --messages and --rate must be positive")}
@@ -120,10 +127,11 @@ func bench(ctx context.Context, f benchFlags, cmd *cobra.Command) error {
 		loadgen.PrintSamples(out, ss)
 		return err
 	}
-	fmt.Fprintf(out, "imharness bench: %d CPUs; %d clients × %s in %d rounds; held polls %v, %d messages at %d/s; fan-out %d × %d; hold %s; serve %s\n",
-		runtimeCPUs(), f.clients, f.duration, f.rounds, f.users, f.messages, f.rate, f.fanout, f.fanoutMsgs, f.hold, strings.TrimSpace("--pprof "+f.serveArgs))
+	fmt.Fprintf(out, "imharness bench: %d CPUs; %d clients × %s in %d rounds; held polls %v, %d messages at %d/s; fan-out %d × %d; sockets %d, %d messages; hold %s; serve %s\n",
+		runtimeCPUs(), f.clients, f.duration, f.rounds, f.users, f.messages, f.rate, f.fanout, f.fanoutMsgs, f.sockets, f.sockMsgs, f.hold, strings.TrimSpace("--pprof "+f.serveArgs))
 	res, err := loadgen.Run(ctx, loadgen.Config{Clients: f.clients, Duration: f.duration, Rounds: f.rounds, Users: f.users, Messages: f.messages,
-		Rate: f.rate, Fanout: f.fanout, FanoutMsgs: f.fanoutMsgs, Log: cmd.ErrOrStderr()}, start)
+		Rate: f.rate, Fanout: f.fanout, FanoutMsgs: f.fanoutMsgs, SocketClients: f.sockets, SocketMessages: f.sockMsgs,
+		Socket: socketTarget, Log: cmd.ErrOrStderr()}, start)
 	if err != nil {
 		return err
 	}
@@ -139,6 +147,31 @@ func target(kind, url string) loadgen.Target {
 	return loadgen.NewTIM(url, http.DefaultClient, benchSDKAppID, benchSecret)
 }
 
+// socketTarget drives a socket transport of one server: the fake's tenant, or the bare relays.
+func socketTarget(kind, transport, url string) loadgen.SocketTarget {
+	switch {
+	case transport == loadgen.TransportWS && kind == "bare":
+		return &loadgen.WSClients{Base: url}
+	case transport == loadgen.TransportWS:
+		return &loadgen.WSClients{Base: url, SDKAppID: benchSDKAppID, Secret: benchSecret}
+	case kind == "bare":
+		return &loadgen.SIOClients{Base: url}
+	default:
+		return &loadgen.SIOClients{Base: url, AppKey: state.DefaultAppKey(benchSDKAppID), Secret: benchSecret}
+	}
+}
+
+// bareMux is the bare baseline's handler: net/http long polls, a coder/websocket relay on /ws
+// and a socket.io relay on /socket.io/. close ends the relays' sockets.
+func bareMux(hold time.Duration) (mux *http.ServeMux, close func()) {
+	mux = http.NewServeMux()
+	mux.Handle("/", loadgen.NewBare(hold))
+	ws, sio := loadgen.NewBareWS(), loadgen.NewBareSIO()
+	mux.Handle("/ws", ws)
+	mux.Handle("/socket.io/", sio)
+	return mux, func() { sio.Close(); ws.Close() }
+}
+
 // startInProcess runs a server inside this process (tests): no process of its own to measure.
 func startInProcess(ctx context.Context, kind string, hold time.Duration) (*loadgen.Server, loadgen.Target, error) {
 	if kind == "bare" {
@@ -146,12 +179,13 @@ func startInProcess(ctx context.Context, kind string, hold time.Duration) (*load
 		if err != nil {
 			return nil, nil, err
 		}
-		hs := &http.Server{Handler: loadgen.NewBare(hold)}
+		mux, closeRelays := bareMux(hold)
+		hs := &http.Server{Handler: mux}
 		done := make(chan struct{})
 		go func() { defer close(done); _ = hs.Serve(ln) }()
 		url := "http://" + ln.Addr().String()
 		return &loadgen.Server{URL: url, Stats: func() (loadgen.Stats, error) { return loadgen.Stats{}, nil },
-			Stop: func() error { err := hs.Close(); <-done; return err }}, target(kind, url), nil
+			Stop: func() error { closeRelays(); err := hs.Close(); <-done; return err }}, target(kind, url), nil
 	}
 	srv := mockserver.New(mockserver.Options{Hold: hold})
 	if _, err := srv.AddApp(state.Options{SDKAppID: benchSDKAppID, Secret: benchSecret}); err != nil {
@@ -179,8 +213,8 @@ func newBenchBareCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			mux := http.NewServeMux()
-			mux.Handle("/", loadgen.NewBare(hold))
+			mux, closeRelays := bareMux(hold)
+			defer closeRelays()
 			mountPprof(mux.Handle)
 			hs := &http.Server{Handler: mux}
 			go func() { <-ctx.Done(); _ = hs.Close() }()

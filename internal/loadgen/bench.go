@@ -22,7 +22,12 @@ type Config struct {
 	Rate       int           // of those messages, per second
 	Fanout     int           // group size for the fan-out phase (0: skip)
 	FanoutMsgs int           // group messages sent, one at a time
-	Log        io.Writer     // progress lines; nil for none
+	// SocketClients connected per socket transport (WebSocket, socket.io), SocketMessages sent
+	// between them at Rate; 0 clients or a nil Socket skips those phases.
+	SocketClients  int
+	SocketMessages int
+	Socket         func(kind, transport, url string) SocketTarget
+	Log            io.Writer // progress lines; nil for none
 }
 
 // Start starts a fresh server of one kind ("bare" or "imharness") and returns it with its Target.
@@ -123,6 +128,11 @@ func Run(ctx context.Context, c Config, start Start) (*Result, error) {
 			Row{Metric: fmt.Sprintf("group fan-out to %d, last delivery p50", c.Fanout), Unit: "ms", Bare: ms(b.p50), Fake: ms(f.p50)},
 			Row{Metric: fmt.Sprintf("group fan-out to %d, last delivery p99", c.Fanout), Unit: "ms", Bare: ms(b.p99), Fake: ms(f.p99), Target: "p99 ≤ 20 ms"},
 		)
+	}
+	if c.SocketClients > 1 && c.Socket != nil {
+		if err := socketRows(ctx, c, start, res); err != nil {
+			return nil, err
+		}
 	}
 	return res, nil
 }
