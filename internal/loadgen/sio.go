@@ -228,7 +228,8 @@ func (c *sioClient) event(name string, payload json.RawMessage, i int, deliver f
 	}
 }
 
-// call emits an event with the next rid and waits for the answer of the same name and rid.
+// call emits an event with the next rid and waits for the answer of the same name and rid,
+// resending it every 5 s as jmessage-sdk-web 2.x does (a resent rid is answered once).
 func (c *sioClient) call(ctx context.Context, name string, payload map[string]any) (sioReply, error) {
 	rid := c.rid.Add(1)
 	payload["rid"] = rid
@@ -238,20 +239,23 @@ func (c *sioClient) call(ctx context.Context, name string, payload map[string]an
 	c.waiters[k] = ch
 	c.mu.Unlock()
 	var r sioReply
-	if err := c.conn.emit(ctx, name, payload); err != nil {
-		return r, err
+	for range 6 {
+		if err := c.conn.emit(ctx, name, payload); err != nil {
+			return r, err
+		}
+		t := time.NewTimer(5 * time.Second)
+		select {
+		case b := <-ch:
+			t.Stop()
+			err := json.Unmarshal(b, &r)
+			return r, err
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return r, ctx.Err()
+		}
 	}
-	t := time.NewTimer(30 * time.Second)
-	defer t.Stop()
-	select {
-	case b := <-ch:
-		err := json.Unmarshal(b, &r)
-		return r, err
-	case <-t.C:
-		return r, fmt.Errorf("%s: no answer within 30 s", name)
-	case <-ctx.Done():
-		return r, ctx.Err()
-	}
+	return r, fmt.Errorf("%s: no answer within 30 s", name)
 }
 
 func md5hex(s string) string { sum := md5.Sum([]byte(s)); return hex.EncodeToString(sum[:]) }
