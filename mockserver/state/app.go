@@ -41,11 +41,12 @@ type App struct {
 	policy     LoginPolicy
 	jim        jimExtra // the JMessage side (jim.go)
 
-	closed    bool
-	disabled  bool  // SetDisabled: the tenant takes no calls
-	c2cNotify bool  // C2C messages reach the long poll as notifications only (SetC2CNotify)
-	files     files // uploads (files.go)
-	rooms     rooms // AVChatRoom audience polling (rooms.go)
+	closed      bool
+	disabled    bool   // SetDisabled: the tenant takes no calls
+	callbackURL string // the app backend's third-party callbacks (callback.go)
+	c2cNotify   bool   // C2C messages reach the long poll as notifications only (SetC2CNotify)
+	files       files  // uploads (files.go)
+	rooms       rooms  // AVChatRoom audience polling (rooms.go)
 }
 
 // NewApp creates a tenant.

@@ -42,6 +42,7 @@ const (
 	CodeGroupNoPermission  = 10007 // the caller may not do this
 	CodeGroupOwnerCantQuit = 10009 // the owner cannot quit
 	CodeGroupNotFound      = 10010 // no such group
+	CodeCallbackRejected   = 10016 // the app backend's callback refused the operation
 	CodeGroupJSON          = 10011 // the body is not JSON
 	CodeGroupAlreadyMember = 10013 // a member already
 	CodeGroupFull          = 10014 // no room for more members

@@ -793,6 +793,9 @@ func sendGroupMsg(c *Call, req *sendGroupMsgReq) (any, error) {
 	if e != nil {
 		return nil, fail(CodeGroupBadParam, "%s", e.Info)
 	}
+	if e := beforeSendGroupMsg(c, req, body); e != nil {
+		return nil, e
+	}
 	m, err := c.App.SendGroupMessage(c.op(), state.GroupMessage{GroupID: req.GroupId, From: req.From_Account,
 		Random: req.Random, ClientSeq: req.ClientSeq, ClientTime: req.MsgClientTime, Priority: prio, Body: body, OnlineOnly: req.OnlineOnlyFlag == 1, CloudCustomData: req.CloudCustomData})
 	if err != nil {

@@ -2,7 +2,11 @@ package timjs
 
 import (
 	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -154,19 +158,53 @@ var _ = Describe("common error codes (seed 003) through tim-js-sdk 2.x", func() 
 		Expect(err.(*driver.SDKError).Message).To(Equal("群组类型不支持消息撤回操作。"))
 	})
 
-	It("10016, 10032, 10034: (injected fault) server codes the fake has no state for reach the app with the SDK's own text", harness.Case("tim/errors/server-code-texts"), func() {
+	It("10016: the app backend's callback (state: the tenant's callback URL) refuses a group message; the SDK rejects with 10016 and its text, nothing is stored", harness.Case("tim/errors/callback-rejected"), func() {
+		s := newScene("alice", state.GroupSpec{Type: state.GroupPublic, Name: "g", Members: members("bob")})
+		var mu sync.Mutex
+		var asked []string
+		backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			var cb struct {
+				CallbackCommand string
+				MsgBody         []struct{ MsgContent struct{ Text string } }
+			}
+			_ = json.NewDecoder(r.Body).Decode(&cb)
+			code := 0
+			if len(cb.MsgBody) > 0 && strings.Contains(cb.MsgBody[0].MsgContent.Text, "bad word") {
+				code = 1
+			}
+			mu.Lock()
+			asked = append(asked, cb.CallbackCommand)
+			mu.Unlock()
+			fmt.Fprintf(w, `{"ActionStatus":"OK","ErrorCode":%d,"ErrorInfo":""}`, code)
+		}))
+		DeferCleanup(backend.Close)
+		s.t.App.SetCallbackURL(backend.URL)
+		_, err := s.u["bob"].Send(harness.Ctx(), "createTextMessage", map[string]any{"to": s.gid, "conversationType": "$TYPES.CONV_GROUP", "payload": map[string]any{"text": "a bad word"}})
+		Expect(rejectCode(err)).To(Equal(tim.CodeCallbackRejected))
+		Expect(err.(*driver.SDKError).Message).To(Equal("App 后台通过第三方回调拒绝本次操作。"))
+		s.sendGroupText("bob", "a kind word")
+		s.u["alice"].AwaitMessage("the kind word", hasText("a kind word"))
+		p, err := s.t.App.GroupHistory("alice", s.gid, 0, 10)
+		Expect(err).NotTo(HaveOccurred())
+		var texts []string
+		for _, it := range p.Items {
+			texts = append(texts, string(it.Msg.Body[0].Content))
+		}
+		Expect(texts).To(ContainElement(ContainSubstring("a kind word")))
+		Expect(texts).NotTo(ContainElement(ContainSubstring("bad word")))
+		mu.Lock()
+		defer mu.Unlock()
+		Expect(asked).To(Equal([]string{"Group.CallbackBeforeSendMsg", "Group.CallbackBeforeSendMsg"}))
+	})
+
+	It("10032, 10034: (injected fault) server codes the fake has no state for reach the app with the SDK's own text", harness.Case("tim/errors/server-code-texts"), func() {
 		s := newScene("alice", state.GroupSpec{Type: state.GroupPublic, Name: "g", Members: members("bob")})
 		bob := s.u["bob"]
 		faults := env.Server.Faults(s.t.SDKAppID)
-		// 10016: the app's before-send callback rejected a group message.
-		faults.Add(fault.Rule{Match: fault.Match{Command: "group_open_http_svc/send_group_msg"}, Count: 1, Reply: &fault.Reply{ErrorCode: 10016}})
-		_, err := bob.Send(harness.Ctx(), "createTextMessage", map[string]any{"to": s.gid, "conversationType": "$TYPES.CONV_GROUP", "payload": map[string]any{"text": "bad word"}})
-		Expect(rejectCode(err)).To(Equal(10016))
-		Expect(err.(*driver.SDKError).Message).To(Equal("App 后台通过第三方回调拒绝本次操作。"))
 		// 10032: the message may not be recalled.
 		sent := s.sendGroupText("bob", "keep me")
 		faults.Add(fault.Rule{Match: fault.Match{Command: "group_open_http_svc/group_msg_recall"}, Count: 1, Reply: &fault.Reply{ErrorCode: 10032}})
-		_, err = bob.Call(harness.Ctx(), "revokeMessage", map[string]any{"$message": sent.ID})
+		_, err := bob.Call(harness.Ctx(), "revokeMessage", map[string]any{"$message": sent.ID})
 		Expect(rejectCode(err)).To(Equal(10032))
 		Expect(err.(*driver.SDKError).Message).To(Equal("请求撤回的消息不支持撤回操作。"))
 		// 10034: no 2.x API deletes messages; the nearest is deleteConversation.
