@@ -85,16 +85,28 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) put(w http.ResponseWriter, r *http.Request, app *state.App, host, key string) {
-	if len(r.URL.Query()) > 0 {
-		writeError(w, http.StatusNotImplemented, "NotImplemented", "PUT with query parameters (multipart parts, sub-resources) is not implemented: "+r.URL.RawQuery)
-		return
+	// A presigned URL carries the signature (q-*) and the token in its query; any other query
+	// parameter is a sub-resource (multipart parts…), which is not implemented.
+	query := r.URL.Query()
+	for k := range query {
+		if !strings.HasPrefix(k, "q-") && k != "x-cos-security-token" {
+			writeError(w, http.StatusNotImplemented, "NotImplemented", "PUT with query parameters (multipart parts, sub-resources) is not implemented: "+r.URL.RawQuery)
+			return
+		}
 	}
-	auth := r.Header.Get("Authorization")
+	auth, token := r.Header.Get("Authorization"), r.Header.Get("x-cos-security-token")
+	if auth == "" && query.Get("q-signature") != "" {
+		var parts []string
+		for _, k := range []string{"q-sign-algorithm", "q-ak", "q-sign-time", "q-key-time", "q-header-list", "q-url-param-list", "q-signature"} {
+			parts = append(parts, k+"="+query.Get(k))
+		}
+		auth, token = strings.Join(parts, "&"), query.Get("x-cos-security-token")
+	}
 	if auth == "" {
-		writeError(w, http.StatusForbidden, "AccessDenied", "an upload needs an Authorization header")
+		writeError(w, http.StatusForbidden, "AccessDenied", "an upload needs an Authorization header or a presigned URL")
 		return
 	}
-	sr, err := signedRequest(auth, r, host, key)
+	sr, err := signedRequest(auth, token, r, host, key)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "InvalidArgument", err.Error())
 		return
@@ -112,10 +124,10 @@ func (h *Handler) put(w http.ResponseWriter, r *http.Request, app *state.App, ho
 	w.WriteHeader(http.StatusOK)
 }
 
-// signedRequest reads an Authorization value (q-sign-algorithm=sha1&q-ak=…&q-sign-time=…&
+// signedRequest reads an Authorization value (or a presigned URL's query, rebuilt as one) (q-sign-algorithm=sha1&q-ak=…&q-sign-time=…&
 // q-key-time=…&q-header-list=…&q-url-param-list=…&q-signature=…) and rebuilds the format string
 // the client signed from the request itself.
-func signedRequest(auth string, r *http.Request, host, key string) (state.SignedRequest, error) {
+func signedRequest(auth, token string, r *http.Request, host, key string) (state.SignedRequest, error) {
 	f := map[string]string{}
 	for _, kv := range strings.Split(auth, "&") {
 		k, v, _ := strings.Cut(kv, "=")
@@ -138,7 +150,7 @@ func signedRequest(auth string, r *http.Request, host, key string) (state.Signed
 	}
 	format := strings.ToLower(r.Method) + "\n/" + key + "\n" + pairs(params) + "\n" + pairs(headers) + "\n"
 	return state.SignedRequest{SecretID: f["q-ak"], KeyTime: f["q-key-time"], SignTime: f["q-sign-time"],
-		Signature: f["q-signature"], Token: r.Header.Get("x-cos-security-token"), FormatString: format}, nil
+		Signature: f["q-signature"], Token: token, FormatString: format}, nil
 }
 
 func list(s string) []string {

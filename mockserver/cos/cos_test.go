@@ -137,3 +137,35 @@ func TestObjectsAreBoundedByTheUploadLimit(t *testing.T) {
 		}
 	}
 }
+
+// A presigned PUT URL (the state's PresignPut, what im_cos_msg/pre_sig hands out) needs no
+// header; it is bound to its key, and another query parameter is still refused.
+func TestPresignedPut(t *testing.T) {
+	app := state.NewApp(state.Options{SDKAppID: 1400000003, Secret: "s"})
+	srv := httptest.NewServer(cos.New(apps{app}))
+	defer srv.Close()
+	b := app.Bucket()
+	signed, _ := app.PresignPut("alice", b.Directory+"/p.png", time.Minute)
+	local := srv.URL + cos.PathPrefix + strings.TrimPrefix(signed, "https://")
+	do := func(u string) int {
+		req, _ := http.NewRequest(http.MethodPut, u, strings.NewReader("bytes"))
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	if code := do(local); code != 200 {
+		t.Fatalf("presigned PUT: %d", code)
+	}
+	if got, _, err := app.Object(b.Directory + "/p.png"); err != nil || string(got) != "bytes" {
+		t.Fatalf("stored %q %v", got, err)
+	}
+	if code := do(strings.Replace(local, "/p.png?", "/other.png?", 1)); code != 403 {
+		t.Errorf("the URL put to another key: %d, want 403", code)
+	}
+	if code := do(local + "&partNumber=1"); code != 501 {
+		t.Errorf("a sub-resource: %d, want 501", code)
+	}
+}

@@ -167,3 +167,16 @@ func hmacHex(key, msg string) string {
 	m.Write([]byte(msg))
 	return hex.EncodeToString(m.Sum(nil))
 }
+
+// PresignPut issues a key for user valid for d and returns a presigned PUT URL for key in the
+// tenant's bucket (the signature, key id and token in its query, as COS presigned URLs carry
+// them) and when it expires. The URL signs no headers, so any body may be put there until then.
+func (a *App) PresignPut(user, key string, d time.Duration) (string, time.Time) {
+	c := a.IssueUploadCredential(user, d)
+	now := a.Now().Unix()
+	keyTime := fmt.Sprintf("%d;%d", now-1, c.Expires.Unix())
+	sig := Sign(c.SecretKey, keyTime, keyTime, "put\n/"+key+"\n\n\n")
+	q := "q-sign-algorithm=sha1&q-ak=" + c.SecretID + "&q-sign-time=" + keyTime + "&q-key-time=" + keyTime +
+		"&q-header-list=&q-url-param-list=&q-signature=" + sig + "&x-cos-security-token=" + c.SessionToken
+	return "https://" + a.Bucket().Host() + "/" + key + "?" + strings.ReplaceAll(q, ";", "%3B"), c.Expires
+}

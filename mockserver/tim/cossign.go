@@ -1,6 +1,8 @@
 package tim
 
 import (
+	"fmt"
+	"strings"
 	"time"
 )
 
@@ -11,6 +13,7 @@ import (
 func cosSignRoutes(r routes) error {
 	return r.add(authUserSig, map[string]func(*Call) (any, *Error){
 		"im_cos_sign_svr/cos": bind(openimBody, cosSign),
+		"im_cos_msg/pre_sig":  bind(openimBody, cosPreSig),
 	})
 }
 
@@ -52,5 +55,39 @@ func cosSign(c *Call, req *cosSignReq) (any, error) {
 		"tmp_secret_id":  k.SecretID,
 		"tmp_secret_key": k.SecretKey,
 		"session_token":  k.SessionToken,
+	}, nil
+}
+
+// im_cos_msg/pre_sig: tim-js-sdk 2.9.2 and later, with npm tim-upload-plugin registered, ask for
+// one presigned PUT URL per file instead of keys: the upload URL carries a COS q-sign signature
+// made with a key the server issues for that upload alone, and the download URL is where the
+// object will be served.
+
+type cosPreSigReq struct {
+	FileType     int    `json:"file_type"`
+	FileName     string `json:"file_name"`
+	UploadMethod int    `json:"upload_method"`
+	Duration     int    `json:"duration"`
+}
+
+func cosPreSig(c *Call, req *cosPreSigReq) (any, error) {
+	if req.FileName == "" || strings.ContainsAny(req.FileName, "/?#") {
+		return nil, fail(CodeInvalidPacket, "file_name %q: want a plain file name", req.FileName)
+	}
+	d := time.Duration(req.Duration) * time.Second
+	if d <= 0 {
+		d = cosKeyDefault
+	}
+	d = min(d, cosKeyMax)
+	b := c.App.Bucket()
+	key := b.Directory + "/" + req.FileName
+	upload, exp := c.App.PresignPut(c.Session.User, key, d)
+	return map[string]any{
+		"upload_url":   upload,
+		"download_url": "https://" + b.Host() + "/" + key,
+		"head_url":     "",
+		"ci_url":       "",
+		"expired_time": exp.Unix(),
+		"request_id":   fmt.Sprintf("%d-%s", c.App.ID(), req.FileName),
 	}, nil
 }

@@ -70,3 +70,29 @@ func TestImageElemKeepsDocumentedFields(t *testing.T) {
 		t.Errorf("ImageInfoArray 3: %v", bad.raw)
 	}
 }
+
+// im_cos_msg/pre_sig answers a presigned PUT URL and the download URL of one file in the tenant's
+// bucket directory; a file name that is a path is refused.
+func TestCOSPreSig(t *testing.T) {
+	f := newFixture(t, tim.Options{Hold: time.Second})
+	sig, err := usersig.Generate(appID, secret, "alice", time.Hour, f.app.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := fmt.Sprintf("sdkappid=%d&identifier=alice&userSig=%s&platform=7", appID, sig)
+	r := f.post("/v4/im_cos_msg/pre_sig", q, `{"file_type":1,"file_name":"abc-1","upload_method":0,"Duration":900}`)
+	if *r.ErrorCode != 0 {
+		t.Fatalf("pre_sig: %v", r.raw)
+	}
+	b := f.app.Bucket()
+	obj := "https://" + b.Host() + "/" + b.Directory + "/abc-1"
+	if r.raw["download_url"] != obj {
+		t.Errorf("download_url %v, want %s", r.raw["download_url"], obj)
+	}
+	if up, _ := r.raw["upload_url"].(string); !strings.HasPrefix(up, obj+"?q-sign-algorithm=sha1&q-ak=") || !strings.Contains(up, "&x-cos-security-token=") {
+		t.Errorf("upload_url %q", up)
+	}
+	if bad := f.post("/v4/im_cos_msg/pre_sig", q, `{"file_name":"../x"}`); *bad.ErrorCode != tim.CodeInvalidPacket {
+		t.Errorf("a path as file_name: %v", bad.raw)
+	}
+}

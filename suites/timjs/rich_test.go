@@ -159,6 +159,49 @@ var _ = Describe("rich messages (COS upload plugin)", func() {
 		Expect(commands(t)).NotTo(ContainElement("im_cos_sign_svr/cos"))
 		Expect(commands(t)).NotTo(ContainElement("openim/sendmsg"))
 	})
+
+	It("registerPlugin tim-upload-plugin: 2.9.2 and later upload through im_cos_msg/pre_sig and a presigned PUT; older releases do not know the plugin and refuse (2040)", harness.Case("tim/msg/upload-plugin"), func() {
+		t := env.NewTenant()
+		if env.WebSocket() {
+			Skip(env.SDKName + ": the WebSocket generation's uploads were not examined")
+		}
+		alice := t.Start("alice")
+		_, err := alice.Call(harness.Ctx(), "registerPlugin", map[string]any{"tim-upload-plugin": driver.Plugin("tim-upload-plugin")})
+		Expect(err).NotTo(HaveOccurred())
+		_, err = alice.Login(harness.Ctx(), t.Sig("alice"))
+		Expect(err).NotTo(HaveOccurred())
+		alice.Await("SDK_READY")
+		bob := t.Login("bob")
+		pic := testPNG(4, 3)
+		_, err = alice.Send(harness.Ctx(), "createImageMessage", map[string]any{
+			"to": "bob", "conversationType": "$TYPES.CONV_C2C",
+			"payload": map[string]any{"file": driver.File("dot.png", "image/png", pic)},
+		})
+		// The SDK names the release that brought the plugin in its own warning ("v2.9.2起推荐使用 tim-upload-plugin").
+		if env.SDKBefore("2.9.2") {
+			var se *driver.SDKError
+			Expect(errors.As(err, &se)).To(BeTrue(), "sendMessage with only tim-upload-plugin: %v", err)
+			Expect(se.Code).To(HaveValue(Equal(2040)))
+			Expect(commands(t)).NotTo(ContainElement("im_cos_msg/pre_sig"))
+			return
+		}
+		Expect(err).NotTo(HaveOccurred())
+		Expect(commands(t)).To(ContainElement("im_cos_msg/pre_sig"))
+		Expect(commands(t)).NotTo(ContainElement("im_cos_sign_svr/cos"))
+		m := bob.AwaitMessage("alice's image", ofType(bob, "MSG_IMAGE"))
+		var p struct {
+			ImageInfoArray []struct {
+				Width, Height, Size int
+				URL                 string
+			}
+		}
+		decodePayload(m, &p)
+		Expect(p.ImageInfoArray).To(ContainElement(HaveField("Size", len(pic))))
+		for _, info := range p.ImageInfoArray {
+			Expect([]int{info.Width, info.Height}).To(Equal([]int{4, 3}))
+			Expect(fetchObject(t, info.URL)).To(Equal(pic))
+		}
+	})
 })
 
 // putObject uploads data to the tenant's bucket as user's client would: temporary keys from the

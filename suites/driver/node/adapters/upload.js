@@ -66,7 +66,7 @@ function imageClass(server) {
 // The SDK's payload validators test `file instanceof HTMLInputElement` before looking for a File.
 class HTMLInputElement { constructor() { this.files = []; } }
 
-const PLUGINS = { 'cos-js-sdk-v5': () => require('cos-js-sdk-v5') };
+const PLUGINS = { 'cos-js-sdk-v5': () => require('cos-js-sdk-v5'), 'tim-upload-plugin': () => require('tim-upload-plugin') };
 
 // resolvePlaceholder turns {"$file": …} and {"$plugin": …} into the objects they name; it
 // returns undefined for anything else.
