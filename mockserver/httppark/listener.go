@@ -20,8 +20,13 @@ type listener struct {
 	waiting map[net.Conn]struct{} // back with the server, no new request read yet
 }
 
+// backlog is how many answered connections may wait for the server's accept loop: a group
+// message wakes a thousand polls at once, and the workers that answer them should not queue on
+// that one goroutine.
+const backlog = 4096
+
 func newListener(addr net.Addr) *listener {
-	return &listener{addr: addr, ch: make(chan net.Conn), done: make(chan struct{}), waiting: map[net.Conn]struct{}{}}
+	return &listener{addr: addr, ch: make(chan net.Conn, backlog), done: make(chan struct{}), waiting: map[net.Conn]struct{}{}}
 }
 
 func (l *listener) Accept() (net.Conn, error) {
@@ -33,10 +38,19 @@ func (l *listener) Accept() (net.Conn, error) {
 	}
 }
 
-// Close is called by the http.Server's Shutdown or Close.
+// Close is called by the http.Server's Shutdown or Close; connections still queued for it are
+// closed.
 func (l *listener) Close() error {
 	l.once.Do(func() { close(l.done) })
-	return nil
+	for {
+		select {
+		case c := <-l.ch:
+			l.state(c, http.StateClosed)
+			_ = c.Close()
+		default:
+			return nil
+		}
+	}
 }
 
 func (l *listener) Addr() net.Addr { return l.addr }

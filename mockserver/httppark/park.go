@@ -16,7 +16,9 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -178,7 +180,7 @@ func (c *Conn) Reply(status int, h http.Header, body []byte) {
 
 // Drop closes the connection without an answer, with a reset (as a dying proxy would).
 func (c *Conn) Drop() {
-	c.finish("", func() {
+	c.finish(nil, func() {
 		if c.obs != nil {
 			c.obs(0, nil)
 		}
@@ -186,7 +188,7 @@ func (c *Conn) Drop() {
 }
 
 // Close closes the connection without an answer (the client went away: nobody to answer).
-func (c *Conn) Close() { c.finish("", nil, true) }
+func (c *Conn) Close() { c.finish(nil, nil, true) }
 
 func (c *Conn) closeAfter() bool {
 	c.p.mu.Lock()
@@ -195,16 +197,16 @@ func (c *Conn) closeAfter() bool {
 }
 
 // finish writes head+body (when head is set), then hands the connection back or closes it.
-func (c *Conn) finish(head string, after func(), reset bool) {
+func (c *Conn) finish(head []byte, after func(), reset bool) {
 	c.once.Do(func() {
 		c.mu.Lock()
 		c.finished = true
 		c.p.watch.remove(c)
 		c.mu.Unlock()
 		keep := false
-		if head != "" {
+		if head != nil {
 			_ = c.c.SetWriteDeadline(time.Now().Add(c.p.o.WriteTimeout))
-			_, err := c.c.Write([]byte(head))
+			_, err := c.c.Write(head)
 			_ = c.c.SetWriteDeadline(time.Time{})
 			keep = err == nil && !c.closeAfter()
 		}
@@ -229,31 +231,70 @@ func (c *Conn) finish(head string, after func(), reset bool) {
 	})
 }
 
-// response is the bytes net/http would write for this answer: status line, the header (sorted, with
-// Content-Length and Date), the body.
-func response(status int, h http.Header, body []byte, closing bool) string {
-	var b bytes.Buffer
-	b.Grow(256 + len(body))
-	b.WriteString("HTTP/1.1 ")
-	b.WriteString(strconv.Itoa(status))
-	b.WriteByte(' ')
-	b.WriteString(http.StatusText(status))
-	b.WriteString("\r\n")
-	h = h.Clone()
-	if h == nil {
-		h = http.Header{}
+// response is the bytes net/http would write for this answer: status line, the header (sorted,
+// with Content-Length and Date), the body. Written out directly: a group message has a thousand
+// of these to write at once.
+func response(status int, h http.Header, body []byte, closing bool) []byte {
+	b := make([]byte, 0, 256+len(body))
+	b = append(b, "HTTP/1.1 "...)
+	b = strconv.AppendInt(b, int64(status), 10)
+	b = append(b, ' ')
+	b = append(b, http.StatusText(status)...)
+	b = append(b, "\r\n"...)
+	keys := make([]string, 0, len(h)+3)
+	for k := range h {
+		switch k {
+		case "Content-Length", "Date", "Connection":
+		default:
+			keys = append(keys, k)
+		}
 	}
-	h.Set("Content-Length", strconv.Itoa(len(body)))
-	if h.Get("Date") == "" {
-		h.Set("Date", time.Now().UTC().Format(http.TimeFormat))
-	}
+	keys = append(keys, "Content-Length", "Date")
 	if closing {
-		h.Set("Connection", "close")
+		keys = append(keys, "Connection")
 	}
-	_ = h.Write(&b)
-	b.WriteString("\r\n")
-	b.Write(body)
-	return b.String()
+	slices.Sort(keys)
+	for _, k := range keys {
+		var vs []string
+		switch k {
+		case "Content-Length":
+			vs = []string{strconv.Itoa(len(body))}
+		case "Date":
+			vs = []string{httpDate()}
+		case "Connection":
+			vs = []string{"close"}
+		default:
+			vs = h[k]
+		}
+		for _, v := range vs {
+			b = append(b, k...)
+			b = append(b, ": "...)
+			b = append(b, headerValue.Replace(v)...)
+			b = append(b, "\r\n"...)
+		}
+	}
+	b = append(b, "\r\n"...)
+	return append(b, body...)
+}
+
+// headerValue keeps a header value on its line, as Header.Write does.
+var headerValue = strings.NewReplacer("\n", " ", "\r", " ")
+
+var dateCache struct {
+	mu   sync.Mutex
+	sec  int64
+	text string
+}
+
+// httpDate is the Date header's value, formatted once a second.
+func httpDate() string {
+	now := time.Now()
+	dateCache.mu.Lock()
+	defer dateCache.mu.Unlock()
+	if s := now.Unix(); s != dateCache.sec {
+		dateCache.sec, dateCache.text = s, now.UTC().Format(http.TimeFormat)
+	}
+	return dateCache.text
 }
 
 // Close ends every held request (their gone functions answer them), waits until each is answered
