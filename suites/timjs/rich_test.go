@@ -87,7 +87,7 @@ var _ = Describe("rich messages (COS upload plugin)", func() {
 		t := env.NewTenant()
 		alice, bob := loginWithUploads(t, "alice"), t.Login("bob")
 		clip := append([]byte("\x00\x00\x00\x18ftypmp42"), bytes.Repeat([]byte{7}, 3000)...)
-		if env.SDKBefore("2.5.0") {
+		if env.SDKBefore("2.6.0") { // the manual: on the Web from 2.6.0
 			res, err := alice.Call(harness.Ctx(), "createVideoMessage", map[string]any{
 				"to": "bob", "conversationType": "$TYPES.CONV_C2C",
 				"payload": map[string]any{"file": driver.File("clip.mp4", "video/mp4", clip, 3)},
