@@ -203,7 +203,7 @@ func (s Step) String() string {
 	return fmt.Sprintf("after call #%d of %s", max(s.Nth, 1), s.match())
 }
 
-// Kick ends User's sessions: multipleAccount, multipleDevice or userSigExpired.
+// Kick ends User's sessions: multipleAccount, multipleDevice, userSigExpired or restAPI (the app server's REST kick).
 type Kick struct {
 	User string `yaml:"user"`
 	Type string `yaml:"type"`
@@ -430,7 +430,7 @@ func (c Clock) freezeAt() (time.Time, error) {
 
 var (
 	joinOptions = []string{string(state.JoinFreeAccess), string(state.JoinNeedPermission), string(state.JoinDisableApply)}
-	kickTypes   = []string{state.KickMultipleAccount, state.KickMultipleDevice, state.KickUserSigExpired}
+	kickTypes   = []string{state.KickMultipleAccount, state.KickMultipleDevice, state.KickUserSigExpired, state.KickRESTAPI}
 )
 
 func oneOf(path, v string, allowed []string) error {

@@ -225,6 +225,7 @@ const (
 	KickMultipleAccount = "multipleAccount"
 	KickMultipleDevice  = "multipleDevice"
 	KickUserSigExpired  = "userSigExpired"
+	KickRESTAPI         = "restAPI" // the app's server ended the sessions (a REST call)
 )
 
 // Login opens a session for userID on an unnamed platform with a credential that never expires,
@@ -242,6 +243,8 @@ func (a *App) Auth(tinyID, a2 string) (Session, error) {
 	if s == nil || s.TinyID != tinyID || s.LoggedOut {
 		return Session{}, errorf(AuthFailed, "a2/tinyid do not name a live session")
 	}
+	// A socket transport has no long poll to notice an expired UserSig: its next call does.
+	a.expire(s)
 	return s.Session, nil
 }
 
@@ -274,9 +277,9 @@ func (a *App) Logout(a2 string) {
 // adapter answers the next long poll accordingly. It returns how many sessions were kicked.
 func (a *App) Kick(userID, reason string) (int, error) {
 	switch reason {
-	case KickMultipleAccount, KickMultipleDevice, KickUserSigExpired:
+	case KickMultipleAccount, KickMultipleDevice, KickUserSigExpired, KickRESTAPI:
 	default:
-		return 0, fmt.Errorf("unknown kick type %q (want %s, %s or %s)", reason, KickMultipleAccount, KickMultipleDevice, KickUserSigExpired)
+		return 0, fmt.Errorf("unknown kick type %q (want %s, %s, %s or %s)", reason, KickMultipleAccount, KickMultipleDevice, KickUserSigExpired, KickRESTAPI)
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()

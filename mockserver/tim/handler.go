@@ -327,7 +327,7 @@ type routes map[string]route
 func buildRoutes() (map[string]route, error) {
 	r := routes{}
 	for _, add := range []func(routes) error{openimRoutes, profileRoutes, recentContactRoutes, groupRoutes,
-		openpicRoutes, cosSignRoutes, snsRoutes, webimRoutes, roomRoutes, wsRoutes, wsSessionRoutes} {
+		openpicRoutes, cosSignRoutes, snsRoutes, webimRoutes, roomRoutes, wsRoutes, wsSessionRoutes, kickRoutes} {
 		if err := add(r); err != nil {
 			return nil, err
 		}

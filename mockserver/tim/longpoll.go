@@ -55,6 +55,8 @@ func (w *pollWait) look() (reply any, err *Error, ready bool) {
 	switch {
 	case res.Kicked == state.KickMultipleAccount:
 		return nil, fail(codeKickMultipleAccount, "kicked: the account logged in elsewhere"), true
+	case res.Kicked == state.KickRESTAPI: // the long-polling SDKs know no REST kick (kick.go)
+		return nil, fail(codeKickMultipleAccount, "kicked by the app's server (REST im_open_login_svc/kick)"), true
 	case res.Kicked == state.KickUserSigExpired:
 		return nil, fail(codeUserSigExpired, "kicked: UserSig expired"), true
 	case res.Ready():

@@ -11,6 +11,8 @@ func recentContactRoutes(r routes) error {
 			"recentcontact/page_get": bind(openimBody, recentContacts),
 			"recentcontact/get":      bind(openimBody, recentContacts),
 			"recentcontact/delete":   bind(openimBody, deleteRecentContact),
+			// The WebSocket generation deletes conversations in batches.
+			"recentcontact/batch_delete": bind(openimBody, batchDeleteRecentContacts),
 		}),
 	)
 }
@@ -118,4 +120,34 @@ func deleteRecentContact(c *Call, req *deleteRecentContactReq) (any, error) {
 		return nil, err
 	}
 	return nil, nil
+}
+
+// batchDeleteRecentContacts deletes each ContactItem ({To_Account|ToGroupid, Type}) as
+// recentcontact/delete does and answers one ResultItem per item; the SDK drops from its list the
+// conversations whose ResultCode is 0.
+type batchDeleteRecentContactsReq struct {
+	ContactItem []deleteRecentContactReq
+}
+
+func batchDeleteRecentContacts(c *Call, req *batchDeleteRecentContactsReq) (any, error) {
+	if len(req.ContactItem) == 0 {
+		return nil, fail(CodeMissingField, "ContactItem is missing or empty")
+	}
+	type result struct {
+		To_Account string `json:"To_Account,omitempty"`
+		ToGroupid  string `json:"ToGroupid,omitempty"`
+		Type       int    `json:"Type"`
+		ResultCode int    `json:"ResultCode"`
+		ResultInfo string `json:"ResultInfo"`
+	}
+	out := []result{}
+	for _, it := range req.ContactItem {
+		r := result{To_Account: it.To_Account, ToGroupid: it.ToGroupid, Type: it.Type}
+		if _, err := deleteRecentContact(c, &it); err != nil {
+			e := asError(err)
+			r.ResultCode, r.ResultInfo = e.Code, e.Info
+		}
+		out = append(out, r)
+	}
+	return map[string]any{"ResultItem": out}, nil
 }

@@ -24,6 +24,7 @@ type Message struct {
 	Sequence         uint64         `json:"sequence"`
 	Random           uint32         `json:"random"`
 	IsRevoked        bool           `json:"isRevoked"`
+	IsPeerRead       bool           `json:"isPeerRead"`
 	Nick             string         `json:"nick"`
 	Avatar           string         `json:"avatar"`
 	Payload          map[string]any `json:"payload"`

@@ -48,10 +48,34 @@ var _ = Describe("C2C messages", func() {
 		h := t.App.C2CHistory("alice", "bob")
 		Expect(h).To(HaveLen(1))
 		Expect(h[0].Revoked).To(BeTrue())
+		if env.WebSocket() { // it reached bob as a push, not in a long poll
+			Expect(string(pushes(t, "bob#1"))).To(ContainSubstring(`"WithdrawC2cMsgNotify"`))
+		}
 		// Once only: a second recall of the same message is refused.
 		_, err = alice.Call(harness.Ctx(), "revokeMessage", map[string]any{"$message": sent.ID})
 		Expect(err).To(HaveOccurred())
 	})
+
+	It("setMessageRead by the receiver: the sender's SDK gets the read receipt and marks its message read by the peer",
+		harness.Case("tim/c2c/read-by-peer"), func() {
+			if env.SDKBefore("2.7.0") {
+				Skip(env.SDKName + " has no MESSAGE_READ_BY_PEER (read receipts arrive in 2.7.0)")
+			}
+			t := env.NewTenant()
+			alice, bob := t.Login("alice"), t.Login("bob")
+			sent := alice.SendText("bob", "read me")
+			bob.AwaitMessage("read me", hasText("read me"))
+			_, err := bob.Call(harness.Ctx(), "setMessageRead", map[string]any{"conversationID": "C2Calice"})
+			Expect(err).NotTo(HaveOccurred())
+			ms := harness.Messages(alice.Await("MESSAGE_READ_BY_PEER"))
+			Expect(ms).To(ContainElement(And(HaveField("ID", sent.ID), HaveField("IsPeerRead", true))))
+			// The receipt names the reader; over WebSocket it is a push, over HTTP a long-poll event.
+			if env.WebSocket() {
+				Expect(string(pushes(t, "alice#1"))).To(ContainSubstring(`"C2cReadedReceipt":{"To_Account":"bob"`))
+			} else {
+				Expect(string(longPollReplies(t, "alice#1"))).To(ContainSubstring(`"C2cReadedReceipt":{"To_Account":"bob"`))
+			}
+		})
 
 	DescribeTable("are delivered both ways with the payload intact",
 		func(kind string) {

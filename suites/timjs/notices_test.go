@@ -39,9 +39,15 @@ func (s *scene) expectNotice(op int, operator string, ids ...string) map[string]
 // server would (identifier + usersig, no session).
 func adminREST(t *harness.Tenant, cmd string, body any) map[string]any {
 	GinkgoHelper()
+	return adminRESTCall(t, "group_open_http_svc/"+cmd, body)
+}
+
+// adminRESTCall calls any service/cmd as the app administrator over HTTP.
+func adminRESTCall(t *harness.Tenant, cmd string, body any) map[string]any {
+	GinkgoHelper()
 	b, err := json.Marshal(body)
 	Expect(err).NotTo(HaveOccurred())
-	url := fmt.Sprintf("%s/v4/group_open_http_svc/%s?sdkappid=%d&identifier=%s&usersig=%s&random=42&contenttype=json",
+	url := fmt.Sprintf("%s/v4/%s?sdkappid=%d&identifier=%s&usersig=%s&random=42&contenttype=json",
 		t.Env.Server.URL(), cmd, t.SDKAppID, state.DefaultAdminID, t.Sig(state.DefaultAdminID))
 	resp, err := http.Post(url, "application/json", strings.NewReader(string(b)))
 	Expect(err).NotTo(HaveOccurred())

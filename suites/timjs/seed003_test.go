@@ -26,7 +26,11 @@ var _ = Describe("seed 003 APIs and events", func() {
 		_, err := alice.Call(harness.Ctx(), "deleteConversation", "C2Cbob")
 		Expect(err).NotTo(HaveOccurred())
 		Expect(conversations(alice)).NotTo(ContainElement(HaveField("ConversationID", "C2Cbob")))
-		Expect(commands(t)).To(ContainElement("recentcontact/delete"))
+		deleteCmd := "recentcontact/delete"
+		if env.WebSocket() {
+			deleteCmd = "recentcontact/batch_delete" // one call for a list of conversations
+		}
+		Expect(commands(t)).To(ContainElement(deleteCmd))
 		cs, err := t.App.Conversations("alice")
 		Expect(err).NotTo(HaveOccurred())
 		Expect(cs).NotTo(ContainElement(HaveField("Peer", "bob")))
@@ -126,6 +130,11 @@ var _ = Describe("seed 003 APIs and events", func() {
 
 	It("an invitation raises GROUP_SYSTEM_NOTICE_RECEIVED (deprecated in 2.6) on the invitee with the notice and its type",
 		harness.Case("tim/group/system-notice-event"), func() {
+			if env.WebSocket() {
+				// 3.x has no such event; 2.27.6 keeps the name in TIM.EVENT but never emits it (the
+				// notice arrives as MESSAGE_RECEIVED, see tim/notices/*).
+				Skip(env.SDKName + " does not emit GROUP_SYSTEM_NOTICE_RECEIVED (deprecated in 2.6, gone from the WebSocket generation)")
+			}
 			s := newScene("alice", state.GroupSpec{Type: state.GroupPrivate, Name: "work", Members: members("bob")}, "dave")
 			s.call("bob", "addGroupMember", map[string]any{"groupID": s.gid, "userIDList": []string{"dave"}})
 			ev := s.u["dave"].Await("GROUP_SYSTEM_NOTICE_RECEIVED")

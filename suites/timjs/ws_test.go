@@ -142,6 +142,20 @@ var _ = Describe("WebSocket session and pushes", Label("ws"), func() {
 		Expect(string(pushes(t, "bob#1"))).To(ContainSubstring(`"KickoutMsgNotify":{"KickType":2`))
 	})
 
+	It("the app's server kicks the account (REST im_open_login_svc/kick): KICKED_OUT REST_API_Kick from a KickType 3 push",
+		harness.Case("tim/ws/kick-rest-api"), func() {
+			t := env.NewTenant()
+			bob := t.Login("bob")
+			adminRESTCall(t, "im_open_login_svc/kick", map[string]any{"UserID": "bob"})
+			ev := bob.Await("KICKED_OUT")
+			var data struct{ Type string }
+			harness.Decode(ev.Data, &data)
+			Expect(data.Type).To(Equal(bob.Type("KICKED_OUT_REST_API")))
+			bob.Await("SDK_NOT_READY")
+			Expect(string(pushes(t, "bob#1"))).To(ContainSubstring(`"KickoutMsgNotify":{"KickType":3`))
+			Expect(t.App.Sessions("bob")).To(ConsistOf(HaveField("Kicked", state.KickRESTAPI)))
+		})
+
 	It("echoes a message sent on one device to the sender's other device as its own (IsSyncMsg)", harness.Case("tim/ws/sync-other-device"), func() {
 		t := env.NewTenant()
 		// Both instances are Web ones: by default the second login would end the first

@@ -336,3 +336,22 @@ func TestPushCursorsAreKeptPerTenant(t *testing.T) {
 		}
 	}
 }
+
+// A UserSig that expires on the tenant clock ends the session at the socket's next call: nothing
+// else would tell it (there is no long poll to answer).
+func TestUserSigExpiringOnTheClockAnswers70001(t *testing.T) {
+	f := newFixture(t)
+	c := f.dial("/binfo")
+	a2, tinyID := f.login(c, "alice") // a UserSig valid for an hour
+	head := map[string]any{"a2": a2, "tinyid": tinyID}
+	if r, _ := c.call("heartbeat.alive", head, map[string]any{}); code(r) != 0 {
+		t.Fatalf("heartbeat before expiry: %v", r.Body)
+	}
+	f.app.Clock().Advance(2 * time.Hour)
+	if r, _ := c.call("heartbeat.alive", head, map[string]any{}); code(r) != 70001 {
+		t.Fatalf("heartbeat after expiry: got %v, want 70001", r.Body)
+	}
+	if ss := f.app.Sessions("alice"); len(ss) != 1 || ss[0].Kicked != state.KickUserSigExpired {
+		t.Fatalf("session: %+v", ss)
+	}
+}
