@@ -21,6 +21,11 @@ const ReferenceSDK = "tim-js-sdk@2.7.0"
 // ReferenceWebIM is the same for the webim.js generation (cases webim/*): its last release.
 const ReferenceWebIM = "webim.js@1.7.3"
 
+// ReferenceWS are the pins another release of the WebSocket generation is held to when it has no
+// goldens of its own, by package: its traffic (frames, pushes, acks) is nothing like the long
+// poll's, so a diff against the long-polling reference would say nothing about the release.
+var ReferenceWS = map[string]string{"tim-js-sdk": "tim-js-sdk@2.27.6", "@tencentcloud/chat": "@tencentcloud/chat@3.6.6"}
+
 // EnvDiffDir is where failed golden comparisons write their diff (default <repo>/out/diffs).
 const EnvDiffDir = "IMHARNESS_DIFF_DIR"
 
@@ -64,9 +69,18 @@ func (t *Tenant) goldenDir() string {
 	if t.Env.SDKName == ReferenceSDK || t.Env.SDKName == ReferenceWebIM {
 		return root
 	}
+	has := func(dir string) bool {
+		_, err := os.Stat(filepath.Join(dir, filepath.FromSlash(t.CaseID)+".jsonl"))
+		return err == nil
+	}
 	own := filepath.Join(root, t.Env.SDKName)
-	if _, err := os.Stat(filepath.Join(own, filepath.FromSlash(t.CaseID)+".jsonl")); err == nil || (recorder.Golden{}).Updating() {
+	if has(own) || (recorder.Golden{}).Updating() {
 		return own
+	}
+	if name, _ := t.Env.nameVersion(); t.Env.WebSocket() && ReferenceWS[name] != "" {
+		if ref := filepath.Join(root, ReferenceWS[name]); has(ref) {
+			return ref
+		}
 	}
 	return root
 }

@@ -26,11 +26,13 @@ var _ = Describe("seed 003 APIs and events", func() {
 		_, err := alice.Call(harness.Ctx(), "deleteConversation", "C2Cbob")
 		Expect(err).NotTo(HaveOccurred())
 		Expect(conversations(alice)).NotTo(ContainElement(HaveField("ConversationID", "C2Cbob")))
-		deleteCmd := "recentcontact/delete"
-		if env.WebSocket() {
-			deleteCmd = "recentcontact/batch_delete" // one call for a list of conversations
+		deleteCmds := []string{"recentcontact/delete"}
+		if env.WebSocket() && !env.SDKBefore("2.27.0") {
+			// One call for a list of conversations: 2.27.6 and 3.x (2.26.6 has no batch_delete; the cut
+			// between them is not bisected).
+			deleteCmds = []string{"recentcontact/batch_delete"}
 		}
-		Expect(commands(t)).To(ContainElement(deleteCmd))
+		Expect(commands(t)).To(ContainElement(BeElementOf(deleteCmds)))
 		cs, err := t.App.Conversations("alice")
 		Expect(err).NotTo(HaveOccurred())
 		Expect(cs).NotTo(ContainElement(HaveField("Peer", "bob")))
