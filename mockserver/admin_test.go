@@ -263,7 +263,7 @@ func TestFaultActions(t *testing.T) {
 	bob := f.login(appID, "bob")
 	path := fmt.Sprintf("/apps/%d/faults", appID)
 	f.admin("POST", path, `{"match":{"command":"openim/getmsg"},"nth":1,"count":1,"drop":true}`, 201)
-	f.admin("POST", path, `{"match":{"command":"openim/getmsg"},"nth":2,"count":1,"status":502}`, 201)
+	f.admin("POST", path, `{"match":{"command":"openim/getmsg","transport":"http"},"nth":2,"count":1,"status":502}`, 201)
 	f.admin("POST", path, `{"match":{"command":"openim/getmsg"},"nth":3,"count":1,"body":"garbage"}`, 201)
 	f.admin("POST", path, `{"match":{"command":"openim/getmsg"},"nth":4,"count":1,"truncate":true}`, 201)
 	f.admin("POST", path, `{"match":{"command":"openim/getmsg"},"nth":5,"count":1,"delay":"200ms"}`, 201)

@@ -74,7 +74,7 @@ func New(o Options) *Server {
 	s := &Server{o: o, mux: http.NewServeMux(), done: make(chan struct{}), apps: map[int64]*state.App{},
 		faults: map[int64]*fault.Rules{}, runs: map[int64][]*scenario.Run{}}
 	s.tim = tim.New(s, tim.Options{Hold: o.Hold, Done: s.done, Pipeline: s.Pipeline})
-	s.transports = []fault.Transport{tim.HTTPTransport}
+	s.transports = []fault.Transport{tim.HTTPTransport, ws.FaultTransport}
 	// Every method reaches the HTTP transport, which answers in the protocol's own envelope.
 	s.mux.Handle("/v4/", s.tim)
 	s.mux.Handle("/v3/", s.tim)
@@ -83,8 +83,8 @@ func New(o Options) *Server {
 	// The tenants' object storage buckets, where tim-js-sdk 2.x's COS plugin uploads message files.
 	s.mux.Handle(cos.PathPrefix, cos.New(s))
 	// The WebSocket generation: /binfo (binary frames) and /info (text frames), each frame a call
-	// of the same pipeline. (Not declared as a fault transport: it cannot answer a status or bytes,
-	// and declaring it would refuse such rules for HTTP too unless they name their transport.)
+	// of the same pipeline. Declared above as a fault transport: a rule with a status code must
+	// name match.transport http, as a socket has none to give.
 	s.ws = ws.New(ws.Options{Calls: s.tim.Calls(), Recorder: o.Recorder, Redeliver: o.Redeliver,
 		Faults: func(id int64) *fault.Rules { return s.Faults(id) }})
 	s.mux.Handle("/binfo", s.ws)

@@ -55,11 +55,11 @@ func TestSoak(t *testing.T) {
 	for _, r := range []fault.Rule{
 		{Match: fault.Match{Command: "openim/sendmsg"}, Every: between(5, 7), Delay: dur.Duration(5 * time.Millisecond)},
 		{Match: fault.Match{Command: "openim/sendmsg"}, Every: between(11, 13), Truncate: true},
-		{Match: fault.Match{Command: "openim/sendmsg"}, Every: between(17, 19), Status: 502},
+		{Match: fault.Match{Command: "openim/sendmsg", Transport: "http"}, Every: between(17, 19), Status: 502},
 		{Match: fault.Match{Command: "openim/sendmsg"}, Every: between(23, 29), Drop: true},
 		{Match: fault.Match{Command: "openim/longpolling"}, Every: between(5, 7), Delay: dur.Duration(10 * time.Millisecond)},
 		{Match: fault.Match{Command: "openim/longpolling"}, Every: between(11, 13), Truncate: true},
-		{Match: fault.Match{Command: "openim/longpolling"}, Every: between(17, 19), Status: 502},
+		{Match: fault.Match{Command: "openim/longpolling", Transport: "http"}, Every: between(17, 19), Status: 502},
 		{Match: fault.Match{Command: "openim/longpolling"}, Every: between(23, 29), Drop: true},
 		{Match: fault.Match{Command: "openim/longpolling"}, Every: between(31, 37), Hold: dur.Duration(300 * time.Millisecond)},
 	} {

@@ -147,7 +147,7 @@ func TestRuleATransportCannotApplyIsRefusedAtLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := srv.Faults(appID).Add(fault.Rule{Match: fault.Match{Command: "openim/longpolling"}, Status: 502})
-	if err == nil || err.Error() != "status: the test transport cannot answer a status code; restrict the rule to a transport that can with match.transport" {
+	if err == nil || err.Error() != "status: the ws transport cannot answer a status code; restrict the rule to a transport that can with match.transport" {
 		t.Fatalf("got %v", err)
 	}
 	if _, err := srv.Faults(appID).Add(fault.Rule{Match: fault.Match{Command: "openim/longpolling", Transport: "http"}, Status: 502}); err != nil {

@@ -24,7 +24,7 @@ var _ = Describe("network faults", Label("faults"), func() {
 			t := env.NewTenant()
 			alice, bob := t.Login("alice"), t.Login("bob")
 			Eventually(func() string { return sessionLongPoll(t, "bob") }).ShouldNot(BeEmpty())
-			action.Match = fault.Match{Command: "openim/longpolling", User: "bob"}
+			action.Match = fault.Match{Command: "openim/longpolling", User: "bob", Transport: "http"}
 			action.Count = 3
 			addFault(t, action)
 
@@ -82,7 +82,7 @@ var _ = Describe("network faults", Label("faults"), func() {
 		}
 		t := env.NewTenant()
 		alice, bob := t.Login("alice"), t.Login("bob")
-		addFault(t, fault.Rule{Match: fault.Match{Command: "openim/sendmsg"}, Nth: 1, Count: 1, Status: 502})
+		addFault(t, fault.Rule{Match: fault.Match{Command: "openim/sendmsg", Transport: "http"}, Nth: 1, Count: 1, Status: 502})
 		addFault(t, fault.Rule{Match: fault.Match{Command: "openim/sendmsg"}, Nth: 2, Count: 1, Drop: true})
 		sent := alice.SendText("bob", "third time lucky")
 		Expect(sent.Status).To(Equal("success"))

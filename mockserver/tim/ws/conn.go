@@ -9,6 +9,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/imharness/imharness/mockserver/fault"
 	"github.com/imharness/imharness/mockserver/state"
 	"github.com/imharness/imharness/recorder"
 )
@@ -18,6 +19,11 @@ const PushCommand = "im_open_push/msg_push"
 
 // Transport names this transport in calls, transcripts and fault rules.
 const Transport = "ws"
+
+// FaultTransport is what this transport does to a frame beyond the pipeline's reply and delay:
+// drop closes the socket, body sends the rule's bytes as the frame, truncate sends the first half
+// of the answer. It has no status code to give (such rules name match.transport: http).
+var FaultTransport = fault.Transport{Name: Transport, Actions: []string{fault.ActionDrop, fault.ActionBody, fault.ActionTruncate}}
 
 // conn is one socket. Frames are served one at a time in arrival order (the SDK matches replies by
 // servcmd+seq, so order is not required, but it keeps transcripts stable); pushes come from the

@@ -1,6 +1,7 @@
 package ws
 
 import (
+	"encoding/json"
 	"strings"
 
 	"github.com/imharness/imharness/mockserver/call"
@@ -26,6 +27,10 @@ func (c *conn) handle(b []byte) {
 	case res.Gone:
 	case res.Drop: // a fault rule's drop (or a hold run out): the socket goes, as a network cut would
 		c.closeSocket()
+	case res.Fault != "" && !json.Valid(res.Body):
+		// A fault's bytes (body) or a cut answer (truncate): sent as the frame, as they are, so
+		// the client gets a frame it cannot read instead of a reply.
+		_ = c.write(res.Body, false)
 	default:
 		if c.write(encodeFrame(f.Head.ServCmd, f.Head.Seq, res.Body), false) == nil {
 			c.announce(cc.Command)

@@ -12,6 +12,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/imharness/imharness/mockserver"
+	"github.com/imharness/imharness/mockserver/fault"
 	"github.com/imharness/imharness/mockserver/state"
 	"github.com/imharness/imharness/mockserver/tim/ws"
 	"github.com/imharness/imharness/mockserver/usersig"
@@ -353,5 +354,45 @@ func TestUserSigExpiringOnTheClockAnswers70001(t *testing.T) {
 	}
 	if ss := f.app.Sessions("alice"); len(ss) != 1 || ss[0].Kicked != state.KickUserSigExpired {
 		t.Fatalf("session: %+v", ss)
+	}
+}
+
+// The socket's own fault actions: body sends the rule's bytes as the frame, truncate the first half
+// of the answer's frame; a status code is refused unless the rule names the http transport.
+func TestFaultActionsOnTheSocket(t *testing.T) {
+	f := newFixture(t)
+	rules := f.srv.Faults(appID)
+	garbage := "<html>garbage"
+	for _, r := range []fault.Rule{
+		{Match: fault.Match{Command: "heartbeat/alive"}, Nth: 1, Count: 1, Body: &garbage},
+		{Match: fault.Match{Command: "heartbeat/alive"}, Nth: 2, Count: 1, Truncate: true},
+	} {
+		if _, err := rules.Add(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := rules.Add(fault.Rule{Match: fault.Match{Command: "openim/sendmsg"}, Status: 502}); err == nil ||
+		!strings.Contains(err.Error(), "the ws transport cannot answer a status code") {
+		t.Fatalf("a status rule for every transport: got %v", err)
+	}
+	c := f.dial("/binfo")
+	raw := func() string {
+		c.writeRaw(websocket.MessageBinary, []byte(`{"head":{"servcmd":"heartbeat.alive","seq":1},"body":{}}`))
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_, b, err := c.c.Read(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	if got := raw(); got != garbage {
+		t.Fatalf("body: got frame %q, want the rule's bytes", got)
+	}
+	if got := raw(); json.Valid([]byte(got)) || !strings.HasPrefix(got, `{"ActionStatus":"OK"`) {
+		t.Fatalf("truncate: got frame %q, want the first half of the answer", got)
+	}
+	if r, _ := c.call("heartbeat.alive", nil, map[string]any{}); code(r) != 0 {
+		t.Fatalf("after the faults: %v", r.Body)
 	}
 }
