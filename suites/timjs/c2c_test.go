@@ -49,7 +49,8 @@ var _ = Describe("C2C messages", func() {
 		Expect(h).To(HaveLen(1))
 		Expect(h[0].Revoked).To(BeTrue())
 		if env.WebSocket() { // it reached bob as a push, not in a long poll
-			Expect(string(pushes(t, "bob#1"))).To(ContainSubstring(`"WithdrawC2cMsgNotify"`))
+			// (recorded once written: the SDK may report it first)
+			Eventually(func() string { return string(pushes(t, "bob#1")) }).Should(ContainSubstring(`"WithdrawC2cMsgNotify"`))
 		}
 		// Once only: a second recall of the same message is refused.
 		_, err = alice.Call(harness.Ctx(), "revokeMessage", map[string]any{"$message": sent.ID})
@@ -70,10 +71,11 @@ var _ = Describe("C2C messages", func() {
 			ms := harness.Messages(alice.Await("MESSAGE_READ_BY_PEER"))
 			Expect(ms).To(ContainElement(And(HaveField("ID", sent.ID), HaveField("IsPeerRead", true))))
 			// The receipt names the reader; over WebSocket it is a push, over HTTP a long-poll event.
+			// (an exchange is recorded once its answer is written: the SDK may report it first)
 			if env.WebSocket() {
-				Expect(string(pushes(t, "alice#1"))).To(ContainSubstring(`"C2cReadedReceipt":{"To_Account":"bob"`))
+				Eventually(func() string { return string(pushes(t, "alice#1")) }).Should(ContainSubstring(`"C2cReadedReceipt":{"To_Account":"bob"`))
 			} else {
-				Expect(string(longPollReplies(t, "alice#1"))).To(ContainSubstring(`"C2cReadedReceipt":{"To_Account":"bob"`))
+				Eventually(func() string { return string(longPollReplies(t, "alice#1")) }).Should(ContainSubstring(`"C2cReadedReceipt":{"To_Account":"bob"`))
 			}
 		})
 
