@@ -318,6 +318,32 @@ func (tr *tracker) deliver(user int, text string) {
 	}
 }
 
+// deliveries collects send→deliver latencies, and the sends that were refused or not delivered
+// within 10 s, from many goroutines.
+type deliveries struct {
+	mu   sync.Mutex
+	lats []time.Duration
+	lost int
+}
+
+func (d *deliveries) lose() {
+	d.mu.Lock()
+	d.lost++
+	d.mu.Unlock()
+}
+
+// await waits for p's delivery (or 10 s) and files the outcome.
+func (d *deliveries) await(p *pending) {
+	select {
+	case lat := <-p.done:
+		d.mu.Lock()
+		d.lats = append(d.lats, lat)
+		d.mu.Unlock()
+	case <-time.After(10 * time.Second):
+		d.lose()
+	}
+}
+
 func runPolls(ctx context.Context, c Config, start Start, kind string) (pollResult, error) {
 	var out pollResult
 	srv, t, err := start(ctx, kind)
@@ -355,11 +381,9 @@ func runPolls(ctx context.Context, c Config, start Start, kind string) (pollResu
 		c.logf("%s: %d polls held: RSS %d MiB (+%.1f KiB each), %d goroutines", kind, n, st.RSS>>20, lv.rssPer/1024, st.Goroutines)
 
 		// C2C messages at a steady rate between random online users.
-		var lats []time.Duration
-		var mu sync.Mutex
+		var dl deliveries
 		var sends sync.WaitGroup
 		tick := time.NewTicker(time.Second / time.Duration(max(1, c.Rate)))
-		lost := 0
 		for k := range c.Messages {
 			<-tick.C
 			a, b := rng.IntN(n), rng.IntN(n-1)
@@ -374,25 +398,15 @@ func runPolls(ctx context.Context, c Config, start Start, kind string) (pollResu
 				p := tr.expect(text, b)
 				reply, err := Post(ctx, hc.Client, u, body)
 				if err != nil || !okReply(reply) {
-					mu.Lock()
-					lost++
-					mu.Unlock()
+					dl.lose()
 					return
 				}
-				select {
-				case d := <-p.done:
-					mu.Lock()
-					lats = append(lats, d)
-					mu.Unlock()
-				case <-time.After(10 * time.Second):
-					mu.Lock()
-					lost++
-					mu.Unlock()
-				}
+				dl.await(p)
 			}()
 		}
 		tick.Stop()
 		sends.Wait()
+		lats, lost := dl.lats, dl.lost
 		lv.p50, lv.p99 = quantile(lats, 0.5), quantile(lats, 0.99)
 		c.logf("%s: %d held polls: send→deliver p50 %.2f ms p99 %.2f ms (%d messages, %d lost)", kind, n, ms(lv.p50), ms(lv.p99), len(lats), lost)
 		if lost > 0 {

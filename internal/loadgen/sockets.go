@@ -99,10 +99,8 @@ func runSockets(ctx context.Context, c Config, start Start, kind, transport stri
 	c.logf("%s %s: %d clients connected: RSS %d MiB (+%.1f KiB each), %d goroutines", kind, transport, n, st.RSS>>20, out.lv.rssPer/1024, st.Goroutines)
 
 	rng := rand.New(rand.NewPCG(3, 4)) // the same sends every run
-	var lats []time.Duration
-	var mu sync.Mutex
+	var dl deliveries
 	var sends sync.WaitGroup
-	lost := 0
 	tick := time.NewTicker(time.Second / time.Duration(max(1, c.Rate)))
 	for k := range c.SocketMessages {
 		<-tick.C
@@ -113,28 +111,18 @@ func runSockets(ctx context.Context, c Config, start Start, kind, transport stri
 		text := fmt.Sprintf("s%d", k)
 		p := tr.expect(text, b)
 		if err := clients[a].Send(ctx, b, text); err != nil {
-			mu.Lock()
-			lost++
-			mu.Unlock()
+			dl.lose()
 			continue
 		}
 		sends.Add(1)
 		go func() {
 			defer sends.Done()
-			select {
-			case d := <-p.done:
-				mu.Lock()
-				lats = append(lats, d)
-				mu.Unlock()
-			case <-time.After(10 * time.Second):
-				mu.Lock()
-				lost++
-				mu.Unlock()
-			}
+			dl.await(p)
 		}()
 	}
 	tick.Stop()
 	sends.Wait()
+	lats, lost := dl.lats, dl.lost
 	for _, cl := range clients {
 		out.failed += cl.Failed()
 	}

@@ -246,10 +246,20 @@ func (s *Rules) Decide(c Target) *Rule {
 // The pipeline calls it when the call has been served, before the answer is sent.
 func (s *Rules) Done(c Target) {
 	s.mu.Lock()
+	run := s.due(func(w *watch) bool { return w.moment == "" && w.match.matches(c) })
+	s.mu.Unlock()
+	for _, fn := range run {
+		fn()
+	}
+}
+
+// due counts one occurrence on the watches hit selects, removes those that reached their nth and
+// returns their funcs, to be run outside the lock. Lock held.
+func (s *Rules) due(hit func(*watch) bool) []func() {
 	var run []func()
 	keep := s.watches[:0]
 	for _, w := range s.watches {
-		if w.moment == "" && w.match.matches(c) {
+		if hit(w) {
 			w.seen++
 			if w.seen >= w.nth {
 				run = append(run, w.fn)
@@ -263,10 +273,7 @@ func (s *Rules) Done(c Target) {
 	if len(run) > 0 {
 		s.refresh()
 	}
-	s.mu.Unlock()
-	for _, fn := range run {
-		fn()
-	}
+	return run
 }
 
 // WatchMoment is Watch for a moment a transport announces (Reached) instead of a call: fn runs
@@ -288,20 +295,7 @@ func (s *Rules) WatchMoment(moment, user string, nth int, fn func()) (cancel fun
 // waiting for it and runs those due, in the caller's goroutine.
 func (s *Rules) Reached(moment, user string) {
 	s.mu.Lock()
-	var run []func()
-	keep := s.watches[:0]
-	for _, w := range s.watches {
-		if w.moment == moment && (w.match.User == "" || w.match.User == user) {
-			w.seen++
-			if w.seen >= w.nth {
-				run = append(run, w.fn)
-				continue
-			}
-		}
-		keep = append(keep, w)
-	}
-	clear(s.watches[len(keep):])
-	s.watches = keep
+	run := s.due(func(w *watch) bool { return w.moment == moment && (w.match.User == "" || w.match.User == user) })
 	s.mu.Unlock()
 	for _, fn := range run {
 		fn()
