@@ -94,6 +94,21 @@ func (r *rig) close() {
 	r.wg.Wait()
 }
 
+// send opens a connection to the rig and writes raw on it; the connection is closed when the
+// test ends (before the rig).
+func (r *rig) send(raw string) net.Conn {
+	r.t.Helper()
+	c, err := net.Dial("tcp", strings.TrimPrefix(r.url, "http://"))
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	r.t.Cleanup(func() { _ = c.Close() })
+	if _, err := io.WriteString(c, raw); err != nil {
+		r.t.Fatal(err)
+	}
+	return c
+}
+
 func (r *rig) next() *held {
 	r.t.Helper()
 	select {
@@ -183,11 +198,7 @@ func TestHeldRequestIsAnsweredLaterOnTheSameConnection(t *testing.T) {
 // A client that hangs up while held is noticed without anything reading its connection.
 func TestClientHangingUpIsNoticed(t *testing.T) {
 	r := newRig(t, nil)
-	c, err := net.Dial("tcp", strings.TrimPrefix(r.url, "http://"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	fmt.Fprintf(c, "POST /hold HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}")
+	c := r.send("POST /hold HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}")
 	h := r.next()
 	select {
 	case <-h.gone:
@@ -207,12 +218,7 @@ func TestClientHangingUpIsNoticed(t *testing.T) {
 // connection is back, after the late answer, in order.
 func TestPipelinedRequestSurvivesTheHold(t *testing.T) {
 	r := newRig(t, nil)
-	c, err := net.Dial("tcp", strings.TrimPrefix(r.url, "http://"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	fmt.Fprintf(c, "POST /hold HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}GET /plain?second HTTP/1.1\r\nHost: x\r\n\r\n")
+	c := r.send("POST /hold HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}GET /plain?second HTTP/1.1\r\nHost: x\r\n\r\n")
 	h := r.next()
 	r.p.Go(func() { h.c.Reply(http.StatusOK, nil, []byte("first")) })
 	br := bufio.NewReader(c)
@@ -232,12 +238,7 @@ func TestPipelinedRequestSurvivesTheHold(t *testing.T) {
 // A request asking for Connection: close gets it after its late answer.
 func TestConnectionCloseIsHonoured(t *testing.T) {
 	r := newRig(t, nil)
-	c, err := net.Dial("tcp", strings.TrimPrefix(r.url, "http://"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	fmt.Fprintf(c, "POST /hold HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
+	c := r.send("POST /hold HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
 	h := r.next()
 	r.p.Go(func() { h.c.Reply(http.StatusAccepted, nil, []byte("bye")) })
 	all, err := io.ReadAll(c) // ends only when the server closes
@@ -252,12 +253,7 @@ func TestConnectionCloseIsHonoured(t *testing.T) {
 // Drop closes the held connection without an answer.
 func TestDropAnswersNothing(t *testing.T) {
 	r := newRig(t, nil)
-	c, err := net.Dial("tcp", strings.TrimPrefix(r.url, "http://"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	fmt.Fprintf(c, "POST /hold HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
+	c := r.send("POST /hold HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
 	h := r.next()
 	r.p.Go(h.c.Drop)
 	all, _ := io.ReadAll(c)
@@ -270,12 +266,7 @@ func TestDropAnswersNothing(t *testing.T) {
 // written, with Connection: close) and leaves no goroutine (TestMain checks).
 func TestCloseEndsHeldRequests(t *testing.T) {
 	r := newRig(t, nil)
-	c, err := net.Dial("tcp", strings.TrimPrefix(r.url, "http://"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	fmt.Fprintf(c, "POST /hold HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
+	c := r.send("POST /hold HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
 	h := r.next()
 	go func() {
 		<-h.gone // the Parker's worker calls gone; answer from here as a holder would
@@ -310,12 +301,7 @@ func TestObserverHearsTheLateAnswer(t *testing.T) {
 			h.ServeHTTP(&observed{ResponseWriter: w, answers: answers}, req)
 		})
 	})
-	c, err := net.Dial("tcp", strings.TrimPrefix(r.url, "http://"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	fmt.Fprintf(c, "POST /hold HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
+	r.send("POST /hold HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
 	h := r.next()
 	r.p.Go(func() { h.c.Reply(http.StatusTeapot, nil, []byte("tea")) })
 	if got := <-answers; got != "418 tea" {
@@ -328,12 +314,7 @@ func TestObserverHearsTheLateAnswer(t *testing.T) {
 // back, so a client that pauses longer than that keeps its connection.
 func TestReturnedConnectionOutlivesReadHeaderTimeout(t *testing.T) {
 	r := newRig(t, nil, 100*time.Millisecond)
-	c, err := net.Dial("tcp", strings.TrimPrefix(r.url, "http://"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	fmt.Fprintf(c, "POST /hold HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
+	c := r.send("POST /hold HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
 	h := r.next()
 	r.p.Go(func() { h.c.Reply(http.StatusOK, nil, []byte("first")) })
 	br := bufio.NewReader(c)
