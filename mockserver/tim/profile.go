@@ -102,6 +102,11 @@ func portraitSet(c *Call, req *portraitSetReq) (any, error) {
 	return nil, nil
 }
 
+// friendSNSItems are the relationship fields both friend-list commands carry per friend.
+func friendSNSItems(f state.Friend) []profileItem {
+	return []profileItem{{"Tag_SNS_IM_Remark", f.Remark}, {"Tag_SNS_IM_AddTime", f.AddTime}}
+}
+
 func friendGetAll(c *Call) (any, *Error) {
 	type info struct {
 		Info_Account   string        `json:"Info_Account"`
@@ -109,7 +114,7 @@ func friendGetAll(c *Call) (any, *Error) {
 	}
 	list := []info{}
 	for _, f := range c.App.Friends(c.Session.User) {
-		list = append(list, info{f.User, []profileItem{{"Tag_SNS_IM_Remark", f.Remark}, {"Tag_SNS_IM_AddTime", f.AddTime}}})
+		list = append(list, info{f.User, friendSNSItems(f)})
 	}
 	return map[string]any{"FriendNum": len(list), "InfoItem": list, "CompleteFlag": 1,
 		"NextStartIndex": 0, "StandardSequence": 0, "CustomSequence": 0}, nil

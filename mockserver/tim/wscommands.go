@@ -54,7 +54,7 @@ func friendGet(c *Call) (any, *Error) {
 	}
 	list := []item{}
 	for _, f := range c.App.Friends(c.Session.User) {
-		list = append(list, item{f.User, []profileItem{{"Tag_SNS_IM_Remark", f.Remark}, {"Tag_SNS_IM_AddTime", f.AddTime}}})
+		list = append(list, item{f.User, friendSNSItems(f)})
 	}
 	return map[string]any{"FriendNum": len(list), "UserDataItem": list, "CompleteFlag": 1,
 		"NextStartIndex": 0, "StandardSequence": 0, "CustomSequence": 0}, nil
