@@ -166,6 +166,10 @@ func naturalLess(a, b string) bool {
 var ansiRE = regexp.MustCompile(`\x1b\[[0-9;]*[A-Za-z]`)
 
 // stripANSI removes terminal colour codes (Ginkgo and Gomega messages carry them).
+// Headline is the first line of the case's failure (or skip) message, without colour codes and
+// at most 200 characters: what a one-line summary shows.
+func (c Case) Headline() string { return firstLine(stripANSI(c.Failure), 200) }
+
 func stripANSI(s string) string { return ansiRE.ReplaceAllString(s, "") }
 
 func firstLine(s string, max int) string {

@@ -168,12 +168,7 @@ func run(cmd *cobra.Command, f runFlags) error {
 	if err := writeReports(report, r); err != nil {
 		return err
 	}
-	failed := 0
-	for _, c := range r.Cases {
-		if c.State == "failed" {
-			failed++
-		}
-	}
+	failed := listFailed(out, r.Cases)
 	fmt.Fprintf(out, "== %d case run(s), %d failed, in %s\n   %s\n   %s\n", len(r.Cases), failed,
 		r.Duration.Round(time.Second), filepath.Join(report, "junit.xml"), filepath.Join(report, "index.html"))
 	if len(setup) > 0 {
@@ -411,4 +406,17 @@ func notRun(chosen []sdks.SDK, cases []catalogue.Case, cat *catalogue.Catalogue)
 		}
 	}
 	return out
+}
+
+// listFailed prints one line per failed case run and counts them. They come last, just above the
+// totals, because a CI log often keeps only its tail.
+func listFailed(out io.Writer, cases []reports.Case) int {
+	failed := 0
+	for _, c := range cases {
+		if c.State == reports.Failed {
+			failed++
+			fmt.Fprintf(out, "== FAILED %s on %s at %s: %s\n", c.ID, c.SDK, c.Location, c.Headline())
+		}
+	}
+	return failed
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/imharness/imharness/reports"
 )
 
 // repoRoot is this checkout (the tests run in cmd/imharness).
@@ -117,5 +119,21 @@ func TestRunSetupFailureIsNoCase(t *testing.T) {
 				t.Errorf("the report counts cases for a suite that never started:\n%s", b)
 			}
 		})
+	}
+}
+
+// A failed case run is named with its SDK, place and first line of failure, so that the tail of
+// a CI log says which case failed; passed and skipped runs are not listed.
+func TestListFailedNamesEachFailedRun(t *testing.T) {
+	var out strings.Builder
+	n := listFailed(&out, []reports.Case{
+		{ID: "tim/c2c/send-text", SDK: "tim-js-sdk@2.7.0", State: "passed"},
+		{ID: "tim/c2c/revoke", SDK: "tim-js-sdk@2.27.6", State: "failed", Location: "c2c_test.go:53",
+			Failure: "\x1b[1mTimed out after 1.000s.\x1b[0m\nExpected\n    <string>: \"\""},
+		{ID: "tim/ws/kick", SDK: "tim-js-sdk@2.27.6", State: "skipped", Failure: "long poll only"},
+	})
+	want := "== FAILED tim/c2c/revoke on tim-js-sdk@2.27.6 at c2c_test.go:53: Timed out after 1.000s.\n"
+	if n != 1 || out.String() != want {
+		t.Fatalf("listFailed = %d, %q; want 1, %q", n, out.String(), want)
 	}
 }
