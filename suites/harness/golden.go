@@ -85,8 +85,9 @@ func (t *Tenant) goldenDir() string {
 	return root
 }
 
-// quiesce waits until the tenant's traffic has been still for a moment (the SDK fetches profiles
-// and read times lazily after a message arrives) and returns it. Telemetry does not count.
+// quiesce waits until the tenant's traffic has been still for a second (the SDK fetches profiles
+// and read times lazily after a message arrives; on a loaded machine a node process can stall for
+// half a second between two of them) and returns it. Telemetry does not count.
 func (t *Tenant) quiesce() []recorder.Exchange {
 	count := func() int {
 		n := 0
@@ -98,7 +99,7 @@ func (t *Tenant) quiesce() []recorder.Exchange {
 		return n
 	}
 	last, still := count(), 0
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline) && still < 5; {
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline) && still < 10; {
 		time.Sleep(100 * time.Millisecond)
 		if n := count(); n == last {
 			still++

@@ -196,9 +196,10 @@ func (t *tenant) expectGolden() {
 	}
 }
 
+// quiesce waits for a second without new traffic, as harness's does, and returns the transcript.
 func (t *tenant) quiesce() []recorder.Exchange {
 	last, still := len(t.transcript()), 0
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline) && still < 4; {
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline) && still < 10; {
 		time.Sleep(100 * time.Millisecond)
 		if n := len(t.transcript()); n == last {
 			still++
