@@ -1,6 +1,6 @@
 // Package cos is the slice of Tencent Cloud Object Storage (COS) the IM SDKs use for message
-// files: PUT Object with a temporary key's q-sign signature, and GET Object from a public-read
-// bucket. Each tenant has one bucket (state.App.Bucket); the IM signature service
+// files: PUT Object and the multipart upload calls (multipart.go) with a temporary key's q-sign
+// signature, and GET Object from a public-read bucket. Each tenant has one bucket (state.App.Bucket); the IM signature service
 // (tim im_cos_sign_svr/cos) hands out the keys. A bucket is addressed by its virtual host under
 // PathPrefix, so one listener serves every bucket: <PathPrefix><bucket host>/<key>. Errors are
 // COS's XML documents with its status codes and Code strings.
@@ -57,43 +57,81 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "NoSuchBucket", "no tenant owns the bucket "+host)
 		return
 	}
-	switch r.Method {
-	case http.MethodOptions: // a browser's preflight
-		w.Header().Set("Access-Control-Allow-Methods", "GET, HEAD, PUT")
+	query := r.URL.Query()
+	_, uploads := query["uploads"]
+	uploadID, hasUploadID := query["uploadId"]
+	switch {
+	case r.Method == http.MethodOptions: // a browser's preflight
+		w.Header().Set("Access-Control-Allow-Methods", "GET, HEAD, PUT, POST, DELETE")
 		w.Header().Set("Access-Control-Allow-Headers", "*")
 		w.WriteHeader(http.StatusOK)
-	case http.MethodGet, http.MethodHead:
-		b, ctype, err := app.Object(key)
+	case r.Method == http.MethodGet && uploads:
+		h.listUploads(w, r, app, host)
+	case r.Method == http.MethodGet && hasUploadID:
+		h.listParts(w, r, app, host, key, uploadID[0])
+	case r.Method == http.MethodGet || r.Method == http.MethodHead:
+		o, err := app.StoredObject(key)
 		if err != nil {
 			writeStateError(w, err)
 			return
 		}
+		b, ctype := o.Data, o.ContentType
 		if ctype == "" {
 			ctype = http.DetectContentType(b)
+		}
+		if o.ETag != "" {
+			w.Header().Set("ETag", strconv.Quote(o.ETag))
 		}
 		w.Header().Set("Content-Type", ctype)
 		w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 		if r.Method == http.MethodGet {
 			_, _ = w.Write(b)
 		}
-	case http.MethodPut:
+	case r.Method == http.MethodPut && hasUploadID:
+		h.uploadPart(w, r, app, host, key, uploadID[0])
+	case r.Method == http.MethodPut:
 		h.put(w, r, app, host, key)
+	case r.Method == http.MethodPost && uploads:
+		h.initiate(w, r, app, host, key)
+	case r.Method == http.MethodPost && hasUploadID:
+		h.complete(w, r, app, host, key, uploadID[0])
+	case r.Method == http.MethodDelete && hasUploadID:
+		h.abort(w, r, app, host, key, uploadID[0])
 	default:
-		w.Header().Set("Allow", "GET, HEAD, PUT, OPTIONS")
-		writeError(w, http.StatusMethodNotAllowed, "MethodNotAllowed", r.Method+" is not served here (multipart and POST uploads are not implemented)")
+		w.Header().Set("Allow", "GET, HEAD, PUT, POST, DELETE, OPTIONS")
+		writeError(w, http.StatusMethodNotAllowed, "MethodNotAllowed", r.Method+" "+r.URL.RequestURI()+" is not served here (served: GET/HEAD/PUT Object, the multipart upload calls)")
 	}
 }
 
 func (h *Handler) put(w http.ResponseWriter, r *http.Request, app *state.App, host, key string) {
 	// A presigned URL carries the signature (q-*) and the token in its query; any other query
-	// parameter is a sub-resource (multipart parts…), which is not implemented.
-	query := r.URL.Query()
-	for k := range query {
+	// parameter is a sub-resource (ACLs, tagging…), which is not implemented.
+	for k := range r.URL.Query() {
 		if !strings.HasPrefix(k, "q-") && k != "x-cos-security-token" {
-			writeError(w, http.StatusNotImplemented, "NotImplemented", "PUT with query parameters (multipart parts, sub-resources) is not implemented: "+r.URL.RawQuery)
+			writeError(w, http.StatusNotImplemented, "NotImplemented", "PUT with the sub-resource or parameter "+k+" is not implemented: "+r.URL.RawQuery)
 			return
 		}
 	}
+	sr, ok := authorization(w, r, host, key)
+	if !ok {
+		return
+	}
+	body, ok := readBody(w, r)
+	if !ok {
+		return
+	}
+	if err := app.PutObject(sr, key, r.Header.Get("Content-Type"), body); err != nil {
+		writeStateError(w, err)
+		return
+	}
+	w.Header().Set("ETag", fmt.Sprintf("%q", etag(body)))
+	w.WriteHeader(http.StatusOK)
+}
+
+// authorization reads the request's signature (its Authorization header, or a presigned URL's
+// query) and answers COS's error when there is none or it is malformed.
+func authorization(w http.ResponseWriter, r *http.Request, host, key string) (state.SignedRequest, bool) {
+	query := r.URL.Query()
 	auth, token := r.Header.Get("Authorization"), r.Header.Get("x-cos-security-token")
 	if auth == "" && query.Get("q-signature") != "" {
 		var parts []string
@@ -103,25 +141,25 @@ func (h *Handler) put(w http.ResponseWriter, r *http.Request, app *state.App, ho
 		auth, token = strings.Join(parts, "&"), query.Get("x-cos-security-token")
 	}
 	if auth == "" {
-		writeError(w, http.StatusForbidden, "AccessDenied", "an upload needs an Authorization header or a presigned URL")
-		return
+		writeError(w, http.StatusForbidden, "AccessDenied", "this request needs an Authorization header or a presigned URL")
+		return state.SignedRequest{}, false
 	}
 	sr, err := signedRequest(auth, token, r, host, key)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "InvalidArgument", err.Error())
-		return
+		return state.SignedRequest{}, false
 	}
+	return sr, true
+}
+
+// readBody reads a request body up to maxObject bytes.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxObject))
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "EntityTooLarge", fmt.Sprintf("body over %d bytes", maxObject))
-		return
+		return nil, false
 	}
-	if err := app.PutObject(sr, key, r.Header.Get("Content-Type"), body); err != nil {
-		writeStateError(w, err)
-		return
-	}
-	w.Header().Set("ETag", fmt.Sprintf("%q", etag(body)))
-	w.WriteHeader(http.StatusOK)
+	return body, true
 }
 
 // signedRequest reads an Authorization value (or a presigned URL's query, rebuilt as one) (q-sign-algorithm=sha1&q-ak=…&q-sign-time=…&
@@ -144,9 +182,14 @@ func signedRequest(auth, token string, r *http.Request, host, key string) (state
 			headers[name] = r.Header.Get(name)
 		}
 	}
+	// The list names parameters in lower case (partnumber, uploadid); the URL keeps their case.
+	query := map[string]string{}
+	for k, v := range r.URL.Query() {
+		query[strings.ToLower(k)] = v[0]
+	}
 	params := map[string]string{}
 	for _, name := range list(f["q-url-param-list"]) {
-		params[name] = r.URL.Query().Get(name)
+		params[name] = query[name]
 	}
 	format := strings.ToLower(r.Method) + "\n/" + key + "\n" + pairs(params) + "\n" + pairs(headers) + "\n"
 	return state.SignedRequest{SecretID: f["q-ak"], KeyTime: f["q-key-time"], SignTime: f["q-sign-time"],
@@ -192,6 +235,14 @@ var stateErrors = map[state.Reason]struct {
 	state.StorageDenied:     {http.StatusForbidden, "AccessDenied"},
 	state.StorageTooLarge:   {http.StatusBadRequest, "EntityTooLarge"},
 	state.StorageNoSuchKey:  {http.StatusNotFound, "NoSuchKey"},
+	// multipart uploads
+	state.StorageNoSuchUpload:     {http.StatusNotFound, "NoSuchUpload"},
+	state.StorageBadPart:          {http.StatusBadRequest, "InvalidPart"},
+	state.StorageBadPartOrder:     {http.StatusBadRequest, "InvalidPartOrder"},
+	state.StoragePartTooSmall:     {http.StatusBadRequest, "EntityTooSmall"},
+	state.StorageBadArgument:      {http.StatusBadRequest, "InvalidArgument"},
+	state.StorageOverLimit:        {http.StatusBadRequest, "EntityTooLarge"},
+	state.StorageTooManyMultipart: {http.StatusBadRequest, "InvalidRequest"},
 }
 
 func writeStateError(w http.ResponseWriter, err error) {

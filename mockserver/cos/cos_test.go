@@ -3,6 +3,7 @@ package cos_test
 import (
 	"bytes"
 	"crypto/hmac"
+	"crypto/md5"
 	"crypto/sha1"
 	"encoding/hex"
 	"fmt"
@@ -78,6 +79,9 @@ func TestPutGetAndRefusals(t *testing.T) {
 	if res.StatusCode != 200 || !bytes.Equal(got, body) || res.Header.Get("Content-Type") != "image/png" {
 		t.Fatalf("GET: %d %q %q", res.StatusCode, got, res.Header.Get("Content-Type"))
 	}
+	if sum := md5.Sum(body); res.Header.Get("ETag") != `"`+hex.EncodeToString(sum[:])+`"` {
+		t.Errorf("GET: ETag %s, want the body's MD5", res.Header.Get("ETag"))
+	}
 
 	other := c
 	other.SecretKey = "not-the-key"
@@ -97,7 +101,8 @@ func TestPutGetAndRefusals(t *testing.T) {
 		{"wrong secret", host, key, other, nil, 403, "SignatureDoesNotMatch"},
 		{"body changed after signing", host, key, c, func(r *http.Request) { r.Body = io.NopCloser(strings.NewReader("xx")); r.ContentLength = 2 }, 403, "SignatureDoesNotMatch"},
 		{"outside the directory", host, "elsewhere/a.png", c, nil, 403, "AccessDenied"},
-		{"multipart part", host, key, c, func(r *http.Request) { r.URL.RawQuery = "partNumber=1&uploadId=u" }, 501, "NotImplemented"},
+		{"part of an upload never initiated", host, key, c, func(r *http.Request) { r.URL.RawQuery = "partNumber=1&uploadId=u" }, 404, "NoSuchUpload"},
+		{"a sub-resource", host, key, c, func(r *http.Request) { r.URL.RawQuery = "acl" }, 501, "NotImplemented"},
 	} {
 		code, msg := put(t, srv, tc.host, tc.key, body, tc.cred, tc.tamper)
 		if code != tc.status || !strings.Contains(msg, "<Code>"+tc.code+"</Code>") {

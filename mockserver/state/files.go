@@ -22,10 +22,13 @@ type files struct {
 	partial map[string]*upload          // by the client's upload key
 	done    map[string][]byte           // by UUID (openpic) or object id (storage.go)
 	types   map[string]string           // Content-Type of stored objects, by object id
+	etags   map[string]string           // ETag of stored objects, by object id (storage.go)
 	creds   map[string]UploadCredential // temporary storage keys, by SecretID (storage.go)
-	order   []string                    // finished UUIDs, oldest first (eviction order, Limits.MaxUploadBytes)
-	stored  int                         // bytes in done
-	pending int                         // bytes in partial
+	// multipart uploads in progress, by upload id (multipart.go); their bytes count in pending
+	multipart map[string]*multipartUpload
+	order     []string // finished UUIDs, oldest first (eviction order, Limits.MaxUploadBytes)
+	stored    int      // bytes in done
+	pending   int      // bytes in partial and in multipart uploads
 }
 
 // UploadKey identifies one upload in progress: the client names it by its sequence and random.
@@ -129,5 +132,6 @@ func (a *App) evictFiles() {
 		a.files.stored -= len(a.files.done[u])
 		delete(a.files.done, u)
 		delete(a.files.types, u)
+		delete(a.files.etags, u)
 	}
 }

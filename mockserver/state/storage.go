@@ -2,6 +2,7 @@ package state
 
 import (
 	"crypto/hmac"
+	"crypto/md5"
 	"crypto/rand"
 	"crypto/sha1"
 	"encoding/hex"
@@ -118,38 +119,55 @@ type SignedRequest struct {
 func (a *App) PutObject(sr SignedRequest, key, contentType string, data []byte) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	c, ok := a.files.creds[sr.SecretID]
-	switch {
-	case !ok:
-		return errorf(StorageNoKey, "access key %q was not issued by this tenant", sr.SecretID)
-	case !a.clock.Now().Before(c.Expires):
-		return errorf(StorageKeyExpired, "access key %q expired at %s", sr.SecretID, c.Expires.UTC().Format(time.RFC3339))
-	case sr.Token != c.SessionToken:
-		return errorf(StorageBadToken, "x-cos-security-token is not the session token of key %q", sr.SecretID)
-	}
-	if want := Sign(c.SecretKey, sr.KeyTime, sr.SignTime, sr.FormatString); !hmac.Equal([]byte(want), []byte(strings.ToLower(sr.Signature))) {
-		return errorf(StorageBadSig, "q-signature does not match the request")
-	}
-	if dir := a.Bucket().Directory + "/"; !strings.HasPrefix(key, dir) {
-		return errorf(StorageDenied, "key %q is outside the directory %q this key may write", key, dir)
+	if _, err := a.authorizeStorage(sr, key); err != nil {
+		return err
 	}
 	if len(data) > maxUploadBytes {
 		return errorf(StorageTooLarge, "object of %d bytes: one upload may be up to %d", len(data), maxUploadBytes)
 	}
-	a.storeFile(objectID(key), data, contentType)
+	if lim := a.limits.MaxUploadBytes; lim > 0 && len(data) > lim {
+		return errorf(StorageOverLimit, "object of %d bytes: past the tenant's upload limit of %d bytes", len(data), lim)
+	}
+	sum := md5.Sum(data)
+	a.storeObject(key, data, contentType, hex.EncodeToString(sum[:]))
 	return nil
 }
 
 // Object is a stored object's bytes and type.
 func (a *App) Object(key string) ([]byte, string, error) {
+	o, err := a.StoredObject(key)
+	return o.Data, o.ContentType, err
+}
+
+// StoredObject is an object in the bucket.
+type StoredObject struct {
+	Data        []byte
+	ContentType string
+	ETag        string // as its upload answered it (no quotes): the MD5, or a multipart upload's form
+}
+
+// StoredObject finds an object by key.
+func (a *App) StoredObject(key string) (StoredObject, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	id := objectID(key)
 	b, ok := a.files.done[id]
 	if !ok {
-		return nil, "", errorf(StorageNoSuchKey, "no object %q", key)
+		return StoredObject{}, errorf(StorageNoSuchKey, "no object %q", key)
 	}
-	return b, a.files.types[id], nil
+	return StoredObject{Data: b, ContentType: a.files.types[id], ETag: a.files.etags[id]}, nil
+}
+
+// storeObject stores an object with its ETag. Lock held.
+func (a *App) storeObject(key string, data []byte, contentType, etag string) {
+	id := objectID(key)
+	a.storeFile(id, data, contentType)
+	if _, kept := a.files.done[id]; kept {
+		if a.files.etags == nil {
+			a.files.etags = map[string]string{}
+		}
+		a.files.etags[id] = etag
+	}
 }
 
 // objectID keeps objects apart from openpic's UUIDs in the shared store.

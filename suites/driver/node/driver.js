@@ -45,6 +45,7 @@ class RewritingXHR extends XHR2 {
 global.XMLHttpRequest = RewritingXHR; // the bundled axios uses its XHR adapter even in Node
 global.Image = upload.imageClass(cfg.server); // the SDK measures images it uploads
 global.HTMLInputElement = upload.HTMLInputElement;
+global.DOMParser = upload.domParser(); // cos-js-sdk-v5 reads COS's XML answers with it
 global.window = global;               // Storage reads window.localStorage; TIM.create throws without window
 global.location = new URL('http://localhost/'); // NetMonitor.probe() reads location.protocol on failures
 // 2.10.x reads document.charset unguarded in sendMessage ("document is not defined"

@@ -7,6 +7,8 @@
 //   - the SDK's validators name HTMLInputElement (a stub class: payloads are Files);
 //   - the SDK measures an image with `new Image()`: a minimal Image reads PNG dimensions from
 //     the picture (other formats: onerror, which the SDK answers with 0×0);
+//   - cos-js-sdk-v5 parses COS's XML answers (multipart uploads: upload ids, part lists, errors)
+//     with the browser's DOMParser: Node gets the xmldom parser the plugin itself depends on;
 //   - command arguments can name a file ({"$file": {name, type, base64, duration?}}: a Node File)
 //     and a plugin ({"$plugin": "cos-js-sdk-v5"}: the npm package's export) for registerPlugin.
 const { resolveObjectURL } = require('buffer');
@@ -88,4 +90,10 @@ function resolvePlaceholder(v) {
   return undefined;
 }
 
-module.exports = { cosURL, sendBody, imageClass, HTMLInputElement, resolvePlaceholder };
+// DOMParser is the browser's XML parser as cos-js-sdk-v5's own dependency xmldom provides it.
+function domParser() {
+  const from = require('path').dirname(require.resolve('cos-js-sdk-v5'));
+  return require(require.resolve('xmldom', { paths: [from] })).DOMParser;
+}
+
+module.exports = { domParser, cosURL, sendBody, imageClass, HTMLInputElement, resolvePlaceholder };
