@@ -323,11 +323,16 @@ func hasUser(w http.ResponseWriter, app *state.App, user string) bool {
 	return true
 }
 
-// adminLoginPolicy reads or replaces the tenant's login policy ({"multiple_instances":bool}).
+// adminLoginPolicy reads or replaces the tenant's login policy ({"multiple_instances":bool,
+// "hello_interval":seconds}).
 func (s *Server) adminLoginPolicy(w http.ResponseWriter, r *http.Request, app *state.App, _ *fault.Rules) {
 	if r.Method == http.MethodPut {
 		var p state.LoginPolicy
 		if !decodeJSON(w, r, &p) {
+			return
+		}
+		if p.HelloInterval < 0 {
+			adminError(w, http.StatusBadRequest, "hello_interval %d: want seconds > 0, or 0 for the default", p.HelloInterval)
 			return
 		}
 		app.SetLoginPolicy(p)

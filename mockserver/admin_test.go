@@ -693,6 +693,12 @@ func TestAdminLoginPolicy(t *testing.T) {
 	if a := f.do("PUT", fmt.Sprintf("/admin/v1/apps/%d/login-policy", appID), `{"multi":true}`); a.status != 400 {
 		t.Fatalf("unknown field: %d %s", a.status, a.body)
 	}
+	if r := f.admin("PUT", fmt.Sprintf("/apps/%d/login-policy", appID), `{"hello_interval":2}`, 200); r["hello_interval"] != float64(2) || r["multiple_instances"] != false {
+		t.Fatalf("put hello_interval: %v", r)
+	}
+	if a := f.do("PUT", fmt.Sprintf("/admin/v1/apps/%d/login-policy", appID), `{"hello_interval":-1}`); a.status != 400 || !strings.Contains(string(a.body), "hello_interval") {
+		t.Fatalf("negative hello_interval: %d %s", a.status, a.body)
+	}
 }
 
 // A disabled tenant (PUT status {"disabled":true}) answers every call, a login included, with

@@ -11,6 +11,10 @@ import (
 type LoginPolicy struct {
 	// MultipleInstances lets any number of instances of an account be online on one platform.
 	MultipleInstances bool `json:"multiple_instances"`
+	// HelloInterval is how often, in seconds, a signed-in client is asked to confirm its session
+	// (Tencent IM over WebSocket: the wslogin reply's HelloInterval, the period of wshello);
+	// 0 leaves it to the protocol's default. Kicks a client missed are answered to its next hello.
+	HelloInterval int `json:"hello_interval,omitempty"`
 }
 
 // SetLoginPolicy replaces the tenant's login policy (it applies to later logins).

@@ -12,6 +12,9 @@ import (
 type Error struct {
 	Code int
 	Info string
+	// Fields go into the reply beside the code (a JSON object's fields), for the few failures
+	// whose clients read more than the code: a wshello answered 1002 names the KickType.
+	Fields any
 }
 
 func (e *Error) Error() string { return fmt.Sprintf("%d: %s", e.Code, e.Info) }
@@ -36,6 +39,7 @@ const (
 	CodeBadMsgBody     = 90002 // MsgBody is not a list of {MsgType, MsgContent}
 	CodeMissingField   = 90003 // a required field is absent
 	CodeInternal       = 90994 // a bug in the fake; the body says what
+	CodeHelloKickedOut = 1002  // wshello of a session the server ended (KickType says why)
 
 	// The group service.
 	CodeGroupBadParam      = 10004 // a missing or invalid field

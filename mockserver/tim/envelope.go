@@ -13,7 +13,14 @@ import (
 func encode(body any, err *Error) []byte {
 	var b bytes.Buffer
 	if err != nil {
-		fmt.Fprintf(&b, `{"ActionStatus":"FAIL","ErrorCode":%d,"ErrorInfo":%s}`, err.Code, quote(err.Info))
+		fmt.Fprintf(&b, `{"ActionStatus":"FAIL","ErrorCode":%d,"ErrorInfo":%s`, err.Code, quote(err.Info))
+		if err.Fields != nil {
+			if raw, merr := json.Marshal(err.Fields); merr == nil && len(raw) > 2 && raw[0] == '{' {
+				b.WriteByte(',')
+				b.Write(raw[1 : len(raw)-1])
+			}
+		}
+		b.WriteByte('}')
 		return b.Bytes()
 	}
 	b.WriteString(`{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":""`)

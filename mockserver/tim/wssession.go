@@ -54,7 +54,7 @@ func wsSessionRoutes(r routes) error {
 	return errors.Join(r.add(authNone, map[string]func(*Call) (any, *Error){
 		"im_open_status/wslogin": wsLogin,
 		"heartbeat/alive":        func(*Call) (any, *Error) { return nil, nil },
-		"im_open_status/wshello": func(*Call) (any, *Error) { return nil, nil },
+		"im_open_status/wshello": wsHello,
 	}), r.add(authSession, map[string]func(*Call) (any, *Error){
 		"im_open_status/wslogout": wsLogout,
 		"openim/ws_msg_push_ack":  wsPushAck,
@@ -87,13 +87,45 @@ func wsLogin(c *Call) (any, *Error) {
 		}
 	}
 	sock.Bind(c.App, s)
+	hello := sock.HelloInterval()
+	if p := c.App.LoginPolicy().HelloInterval; p > 0 {
+		hello = p
+	}
 	return struct {
 		A2Key         string `json:"A2Key"`
 		TinyId        string `json:"TinyId"`
 		InstId        int    `json:"InstId"`
 		HelloInterval int    `json:"HelloInterval"`
 		TimeStamp     int64  `json:"TimeStamp"`
-	}{s.A2, s.TinyID, s.Instance, sock.HelloInterval(), c.App.Now().Unix()}, nil
+	}{s.A2, s.TinyID, s.Instance, hello, c.App.Now().Unix()}, nil
+}
+
+// wsHello answers the client's periodic wshello from its session's state: a session the server
+// ended (another instance logged in on its platform, the app's REST kick) hears 1002 with the
+// KickType of the push it may have missed. Both SDKs (tim-js-sdk 2.27.6, @tencentcloud/chat 3.6.6)
+// read 1002 in any reply: KICKED_OUT by KickType, and for types 1 and 2 a wslogout of type 1.
+// A live session, or a socket before wslogin, gets an empty answer.
+func wsHello(c *Call) (any, *Error) {
+	if c.App == nil || c.Params["a2"] == "" {
+		return nil, nil
+	}
+	s, err := c.App.Auth(c.Params["tinyid"], c.Params["a2"]) // no live session: nothing to say
+	t, ok := helloKickTypes[s.Kicked]
+	if err != nil || !ok {
+		return nil, nil
+	}
+	return nil, &Error{Code: CodeHelloKickedOut, Info: "this instance was kicked out (" + s.Kicked + ")",
+		Fields: struct {
+			KickType    int            `json:"KickType"`
+			NewInstInfo map[string]any `json:"NewInstInfo"`
+		}{t, map[string]any{}}}
+}
+
+// helloKickTypes are the session ends a wshello answers with 1002; an expired UserSig is 70001
+// on any frame instead (wsSessionState), and a device kick is a queued event, redelivered until acked.
+var helloKickTypes = map[string]int{
+	state.KickMultipleAccount: kickTypeMultipleAccount,
+	state.KickRESTAPI:         kickTypeRESTAPI,
 }
 
 // wsLogout ends this socket's session only: a kicked SDK logs out on its old socket, which must
