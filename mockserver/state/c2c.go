@@ -105,13 +105,14 @@ func (a *App) resent(m C2CMessage) *C2CMessage {
 // mailboxEnd is the position after the user's newest mailbox entry.
 func (u *user) mailboxEnd() int { return u.mailboxBase + len(u.mailbox) }
 
-// markSynced records that a message reached the user, so a later offline sync skips it. Lock held.
+// markSynced records that a message reached the user, so a later offline sync skips it. The sync
+// starts after the last message every earlier one of which reached the user too: a message stored
+// while the user was away stays for the sync when a newer one is delivered first (the WebSocket
+// generation is pushed to from its login on, before its first getmsg is answered, or when it failed).
+// Lock held.
 func (a *App) markSynced(u *user, m *C2CMessage) {
-	for i := max(u.synced, u.mailboxBase); i < u.mailboxEnd(); i++ {
-		if u.mailbox[i-u.mailboxBase] == m {
-			u.synced = i + 1
-			return
-		}
+	if i := max(u.synced, u.mailboxBase); i < u.mailboxEnd() && u.mailbox[i-u.mailboxBase] == m {
+		u.synced = i + 1
 	}
 }
 

@@ -88,3 +88,40 @@ func TestPollNotifyWakesOnceAndCanBeWithdrawn(t *testing.T) {
 		t.Fatalf("close woke %d", woken-1)
 	}
 }
+
+// A message delivered before the first sync (the WebSocket generation is pushed to from its login
+// on) does not make the sync skip an older message that reached the user while away: the sync
+// still carries both, and once it is complete nothing is synced twice.
+func TestDeliveryBeforeTheSyncKeepsTheOlderMessagesForIt(t *testing.T) {
+	app := state.NewApp(state.Options{SDKAppID: 1, Secret: "s"})
+	app.EnsureUser("alice")
+	app.EnsureUser("bob")
+	away, err := app.SendC2C(0, msg("alice", "bob"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob := app.Login("bob")
+	lp, _ := app.OpenLongPoll(bob.A2) // no sync yet: pushes start now
+	live, err := app.SendC2C(0, msg("alice", "bob"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, _, _ := app.Poll(bob.A2, lp, 0, 50)
+	if len(res.Events) != 1 || res.Events[0].C2C.Random != live.Random {
+		t.Fatalf("delivered %+v: want only the live message", res.Events)
+	}
+	page, err := app.SyncC2C("bob", "")
+	if err != nil || !page.Complete || len(page.Messages) != 2 || page.Messages[0].Random != away.Random {
+		t.Fatalf("sync %+v %v: want the message from while away, then the live one", page, err)
+	}
+	// Delivered after a complete sync: the next sync starts behind it.
+	if _, err := app.SendC2C(0, msg("alice", "bob")); err != nil {
+		t.Fatal(err)
+	}
+	if res, _, _ := app.Poll(bob.A2, lp, res.Events[0].Seq, 50); len(res.Events) != 1 {
+		t.Fatalf("second delivery %+v", res.Events)
+	}
+	if page, err := app.SyncC2C("bob", ""); err != nil || len(page.Messages) != 0 {
+		t.Fatalf("sync after everything was synced or delivered: %+v %v", page, err)
+	}
+}
