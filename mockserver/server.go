@@ -189,6 +189,11 @@ func (s *Server) CloseSockets(sdkappid int64, user string) int {
 	return s.ws.CloseSessions(sdkappid, user)
 }
 
+// SocketPaths lists the WebSocket endpoints (/binfo, /info) a user's logged-in sockets came to.
+func (s *Server) SocketPaths(sdkappid int64, user string) []string {
+	return s.ws.Paths(sdkappid, user)
+}
+
 // Faults is the tenant's fault rules (nil when there is no such tenant): srv.Faults(id).Add(rule).
 func (s *Server) Faults(id int64) *fault.Rules {
 	s.mu.Lock()

@@ -221,11 +221,12 @@ func (u *User) Settle() { u.settled = u.Client.Settle() }
 // EventsSinceSettle lists the events after the last Settle (all of them without one).
 func (u *User) EventsSinceSettle() []driver.Event { return u.Events()[u.settled:] }
 
-// Start launches a driver for user without logging in; it is closed when the spec ends.
-func (t *Tenant) Start(user string) *User {
+// Start launches a driver for user without logging in; it is closed when the spec ends. args are
+// extra driver flags (e.g. "--dev-mode", "1").
+func (t *Tenant) Start(user string, args ...string) *User {
 	c, err := driver.Start(context.Background(), driver.Options{
 		NodeDir: t.Env.NodeDir, SDK: t.Env.SDK, ServerURL: t.Env.Server.URL(), SDKAppID: int(t.SDKAppID), UserID: user,
-		Stderr: GinkgoWriter,
+		Stderr: GinkgoWriter, Args: args,
 	})
 	Expect(err).NotTo(HaveOccurred(), "starting the driver for %s", user)
 	DeferCleanup(func() { _ = c.Close() })
@@ -236,9 +237,9 @@ func (t *Tenant) Start(user string) *User {
 // the SDK to open its long poll: from then on, whatever the server queues reaches it as an event.
 // (SDK_READY fires before the C2C sync; a message stored in between arrives through the sync,
 // which raises no MESSAGE_RECEIVED.)
-func (t *Tenant) Login(user string) *User {
+func (t *Tenant) Login(user string, args ...string) *User {
 	GinkgoHelper()
-	u := t.LoginWithoutPoll(user)
+	u := t.LoginWithoutPoll(user, args...)
 	Eventually(func() bool { return t.listening(user) }).WithTimeout(20*time.Second).
 		Should(BeTrue(), "%s reached SDK_READY but never opened its long poll", user)
 	if t.Env.WebSocket() {
@@ -257,18 +258,18 @@ func (t *Tenant) Login(user string) *User {
 }
 
 // LoginWithoutPoll logs in and waits for SDK_READY only (for specs that break the long poll's setup).
-func (t *Tenant) LoginWithoutPoll(user string) *User {
+func (t *Tenant) LoginWithoutPoll(user string, args ...string) *User {
 	GinkgoHelper()
-	u := t.LoginWithoutReady(user)
+	u := t.LoginWithoutReady(user, args...)
 	u.Await("SDK_READY")
 	return u
 }
 
 // LoginWithoutReady logs in and waits for the login call's answer only, for specs whose scenario
 // may end the session (a kick, 20002 on the first long poll) before the SDK gets to SDK_READY.
-func (t *Tenant) LoginWithoutReady(user string) *User {
+func (t *Tenant) LoginWithoutReady(user string, args ...string) *User {
 	GinkgoHelper()
-	u := t.Start(user)
+	u := t.Start(user, args...)
 	_, err := u.Login(Ctx(), t.Sig(user))
 	Expect(err).NotTo(HaveOccurred(), "login %s", user)
 	return u

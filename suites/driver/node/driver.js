@@ -7,8 +7,8 @@
 //           {"event":"<TIM.EVENT key>","data":...,"t":<ms since start>}
 //   stderr: SDK and driver logs (stdout is reserved for the protocol).
 //
-// Usage: node driver.js --sdk tim-js-sdk --server http://127.0.0.1:PORT --sdkappid N [--log-level 0-4]
-// Every flag may also come from the environment: IMH_SDK, IMH_SERVER, IMH_SDKAPPID, IMH_LOG_LEVEL.
+// Usage: node driver.js --sdk tim-js-sdk --server http://127.0.0.1:PORT --sdkappid N [--log-level 0-4] [--dev-mode 1]
+// Every flag may also come from the environment: IMH_SDK, IMH_SERVER, IMH_SDKAPPID, IMH_LOG_LEVEL, IMH_DEV_MODE.
 'use strict';
 
 const { claimStdout, flag, emitter, serve, exit } = require('./adapters/common');
@@ -20,6 +20,8 @@ const cfg = {
   sdkAppID: Number(flag('sdkappid', 'IMH_SDKAPPID', '0')),
   // TIM log levels: 0 all, 1 release, 2 warn, 3 error, 4 none.
   logLevel: Number(flag('log-level', 'IMH_LOG_LEVEL', '2')),
+  // WebSocket generation only: create({devMode: true}) makes the SDK use /info and text frames.
+  devMode: flag('dev-mode', 'IMH_DEV_MODE', '0') === '1',
 };
 if (!/^https?:\/\/[^/]+$/.test(cfg.server) || !(cfg.sdkAppID > 0)) {
   process.stderr.write('driver.js: need --server http://host:port (no path) and --sdkappid N\n');
@@ -85,7 +87,7 @@ const emit = emitter(plain);
 // The WebSocket generation (adapters/timws.js) brings its own transport and globals.
 const timws = require('./adapters/timws');
 const { TIM, tim } = timws.isWebSocketGeneration(require(cfg.sdk + '/package.json'))
-  ? timws.create(cfg.sdk, cfg.sdkAppID, cfg.server)
+  ? timws.create(cfg.sdk, cfg.sdkAppID, cfg.server, { devMode: cfg.devMode })
   : (() => { const T = require(cfg.sdk); return { TIM: T, tim: T.create({ SDKAppID: cfg.sdkAppID }) }; })();
 tim.setLogLevel(cfg.logLevel);
 

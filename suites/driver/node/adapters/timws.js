@@ -48,12 +48,13 @@ function install(serverURL) {
   return serverURL.replace(/^http/, 'ws');
 }
 
-// create loads the SDK and makes the instance.
-function create(sdk, sdkAppID, serverURL) {
+// create loads the SDK and makes the instance. opts.devMode: the SDK's own devMode option, which
+// makes it speak text frames on /info instead of binary frames on /binfo.
+function create(sdk, sdkAppID, serverURL, opts = {}) {
   const proxyServer = install(serverURL);
   try {
     const TIM = require(sdk);
-    const tim = TIM.create({ SDKAppID: sdkAppID, proxyServer });
+    const tim = TIM.create({ SDKAppID: sdkAppID, proxyServer, ...(opts.devMode ? { devMode: true } : {}) });
     return { TIM, tim };
   } catch (e) {
     // Node would print the minified source line first (one line of megabytes): say what failed instead.
