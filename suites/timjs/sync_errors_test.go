@@ -21,6 +21,7 @@ import (
 //     session receives nothing until it logs in again;
 //   - a failed long poll raises ERROR with the server's code and polls on (what was queued arrives),
 //     except 20002, which the SDK treats as an expired UserSig: KICKED_OUT userSigExpired.
+// The WebSocket generation has no long poll: its getmsg side is getmsgFailsOverWebSocket.
 
 // connCommands lists the commands one connection ("alice#1") sent, in order, without telemetry.
 func connCommands(t *harness.Tenant, conn string) []string {
@@ -36,7 +37,10 @@ func connCommands(t *harness.Tenant, conn string) []string {
 var _ = Describe("sync error codes", Label("errors"), func() {
 	DescribeTable("a code in getmsg stops the sync silently; in the long poll it is an ERROR and polling goes on (20002: KICKED_OUT)",
 		func(code int) {
-			env.SkipUnlessLongPolling("the spec's faults answer a long poll and check that none opens after a failed getmsg")
+			if env.WebSocket() { // no long poll: only the getmsg side applies (ws_sync_test.go)
+				getmsgFailsOverWebSocket(code)
+				return
+			}
 			t := env.NewTenant()
 			bob := t.Login("bob")
 			addFault(t, fault.Rule{Match: fault.Match{Command: "openim/getmsg", User: "alice"}, Nth: 1, Count: 1,
