@@ -40,6 +40,9 @@ type Options struct {
 	AdminToken string
 	// Redeliver is how long an unacked WebSocket push waits before it goes again (default 3 s).
 	Redeliver time.Duration
+	// WriteTimeout is how long a WebSocket frame may wait for its client to take it before the
+	// socket is closed (default 10 s).
+	WriteTimeout time.Duration
 }
 
 // Server is the fake IM server.
@@ -86,7 +89,7 @@ func New(o Options) *Server {
 	// of the same pipeline. Declared above as a fault transport: a rule with a status code must
 	// name match.transport http, as a socket has none to give.
 	s.ws = ws.New(ws.Options{Calls: s.tim.Calls(), Recorder: o.Recorder, Redeliver: o.Redeliver,
-		Faults: func(id int64) *fault.Rules { return s.Faults(id) }})
+		WriteTimeout: o.WriteTimeout, Faults: func(id int64) *fault.Rules { return s.Faults(id) }})
 	s.mux.Handle("/binfo", s.ws)
 	s.mux.Handle("/info", s.ws)
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -193,6 +196,9 @@ func (s *Server) CloseSockets(sdkappid int64, user string) int {
 func (s *Server) SocketPaths(sdkappid int64, user string) []string {
 	return s.ws.Paths(sdkappid, user)
 }
+
+// Sockets answers how many WebSocket connections a user's sessions have open.
+func (s *Server) Sockets(sdkappid int64, user string) int { return s.ws.Sockets(sdkappid, user) }
 
 // Faults is the tenant's fault rules (nil when there is no such tenant): srv.Faults(id).Add(rule).
 func (s *Server) Faults(id int64) *fault.Rules {

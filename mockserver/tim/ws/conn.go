@@ -26,8 +26,9 @@ const Transport = "ws"
 var FaultTransport = fault.Transport{Name: Transport, Actions: []string{fault.ActionDrop, fault.ActionBody, fault.ActionTruncate}}
 
 // conn is one socket. Frames are served one at a time in arrival order (the SDK matches replies by
-// servcmd+seq, so order is not required, but it keeps transcripts stable); pushes come from the
-// bound session's pusher goroutine. Writes are serialised. conn is the tim.Socket of its calls.
+// servcmd+seq, so order is not required, but it keeps transcripts stable) on the socket's one
+// goroutine, its reader; pushes come from a pump that runs only while there is something to push
+// (push.go). Writes are serialised. conn is the tim.Socket of its calls.
 type conn struct {
 	s      *Server
 	id     string
@@ -37,18 +38,33 @@ type conn struct {
 	query  map[string]string
 	ctx    context.Context
 	cancel context.CancelFunc
+	wake   func() // kick, made once: what the state's wake list calls
 
 	wmu sync.Mutex
 
-	mu     sync.Mutex
-	app    *state.App
-	sess   state.Session
-	bound  bool
-	ended  string             // A2Key of the session this socket logged out (wslogout)
-	pusher context.CancelFunc // stops the bound session's pusher
+	// mu guards what follows. It is never held while calling into the state: the state calls
+	// wake under the tenant's lock.
+	mu    sync.Mutex
+	app   *state.App
+	sess  state.Session
+	bound bool
+	ended string // A2Key of the session this socket logged out (wslogout)
 	// what the bound session has had answered on this socket, for the online moment (announce)
 	synced, groups, communities, online bool
-	pushWG                              sync.WaitGroup
+
+	// pushes of the bound session (push.go)
+	cur       *cursor
+	gen       uint64             // counts bindings: a pump of an earlier one stops
+	bindCtx   context.Context    // ends with the binding: cuts a push's fault delay short
+	unbindCtx context.CancelFunc //
+	pumping   bool               // a pump runs
+	again     bool               // news came while it ran: it looks once more
+	due       bool               // the redelivery timer fired: the pump rewinds to the last ack
+	finished  bool               // the binding's pushes ended (kicked, logged out, tenant gone)
+	stopped   bool               // the socket ended: no pump starts
+	unwake    func()             // withdraws the registration in the user's wake list
+	redeliver *time.Timer
+	pumps     sync.WaitGroup
 }
 
 func (c *conn) session() (*state.App, state.Session, bool) {
@@ -72,15 +88,15 @@ func (c *conn) serve() {
 	}
 }
 
-// stop ends the pusher and the socket; the session stays alive for a reconnect.
+// stop ends the pushes and the socket; the session stays alive for a reconnect.
 func (c *conn) stop() {
 	c.mu.Lock()
-	if c.pusher != nil {
-		c.pusher()
-	}
+	c.stopped = true
+	unwake := c.unbindLocked()
 	c.mu.Unlock()
-	c.cancel()
-	c.pushWG.Wait()
+	unwake()
+	c.cancel() // a pump blocked in a write or a fault delay gives up
+	c.pumps.Wait()
 	_ = c.ws.CloseNow()
 }
 
@@ -102,7 +118,7 @@ func (c *conn) write(frame []byte, mayCompress bool) error {
 	}
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	ctx, cancel := context.WithTimeout(c.ctx, 10*time.Second)
+	ctx, cancel := context.WithTimeout(c.ctx, c.s.o.WriteTimeout)
 	defer cancel()
 	return c.ws.Write(ctx, typ, frame)
 }

@@ -94,23 +94,24 @@ func (c *conn) identity(h Head, s state.Session, bound bool) map[string]string {
 
 // --- tim.Socket ---
 
-// Bind makes the socket the session's and starts its pusher (replacing an earlier one).
+// Bind makes the socket the session's and starts its pushes (replacing an earlier binding).
 func (c *conn) Bind(app *state.App, s state.Session) { c.bind(app, s) }
 
 // Unbind detaches the session (wslogout): pushes stop, and frames still carrying its a2 are
 // refused without saying "expired".
 func (c *conn) Unbind() {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.pusher != nil {
-		c.pusher()
-		c.pusher = nil
-	}
-	if c.bound {
-		c.ended = c.sess.A2
-		c.s.forget(c.app, c.sess.A2)
+	unwake := c.unbindLocked()
+	app, a2, bound := c.app, c.sess.A2, c.bound
+	if bound {
+		c.ended = a2
 	}
 	c.bound = false
+	c.mu.Unlock()
+	unwake()
+	if bound {
+		c.s.forget(app, a2) // not under c.mu: connsOf takes c.mu under the server's lock
+	}
 }
 
 // Ack moves the session's push cursor: SessionData names the last event the acked push carried.
@@ -124,6 +125,7 @@ func (c *conn) Ack(sessionData string) error {
 		return err
 	}
 	c.s.cursorOf(app, s.A2).ack(n)
+	c.kick() // the redelivery timer is re-armed for what is still unacked, or stopped
 	return nil
 }
 

@@ -35,7 +35,6 @@ type cursor struct {
 	longPoll string // the state's delivery handle for this session (opened at first wslogin)
 	sent     uint64
 	acked    uint64
-	acks     chan struct{} // an ack arrived (buffered 1)
 }
 
 func (k *cursor) ack(n uint64) {
@@ -44,13 +43,20 @@ func (k *cursor) ack(n uint64) {
 		k.acked = n
 	}
 	k.mu.Unlock()
-	select {
-	case k.acks <- struct{}{}:
-	default:
-	}
 }
 
-// bind makes the socket the session's and starts its pusher (replacing an earlier one).
+// Pushes keep no goroutine per socket. A socket's pushes are pulled from the session's event queue
+// by a pump: a goroutine that exists only while there is something to send. The user's next event
+// (through the state's wake list, as a parked long poll), an ack, the redelivery timer and a login
+// start it (kick); it pushes what the queue holds, batch after batch, then registers with the wake
+// list again and ends. One pump at most runs per socket, so pushes leave in queue order.
+//
+// Nothing queues in the transport: the state's event queue (bounded by its limits) is the only
+// backlog, read at most maxEventsPerPush at a time. A client that stops reading holds up only its
+// own pump, in a write that gives up after WriteTimeout and closes that socket, as a real server
+// drops a client that does not drain its socket; the session stays for a reconnect to resume.
+
+// bind makes the socket the session's and starts pushing to it (replacing an earlier binding).
 func (c *conn) bind(app *state.App, s state.Session) {
 	cur := c.s.cursorOf(app, s.A2)
 	cur.mu.Lock()
@@ -65,43 +71,107 @@ func (c *conn) bind(app *state.App, s state.Session) {
 	cur.mu.Unlock()
 
 	c.mu.Lock()
-	if c.pusher != nil {
-		c.pusher()
-	}
-	c.app, c.sess, c.bound, c.ended = app, s, true, ""
+	unwake := c.unbindLocked()
+	c.app, c.sess, c.bound, c.ended, c.cur = app, s, true, "", cur
 	c.synced, c.groups, c.communities, c.online = false, false, false, false
-	ctx, cancel := context.WithCancel(c.ctx)
-	c.pusher = cancel
-	c.pushWG.Add(1)
+	c.bindCtx, c.unbindCtx = context.WithCancel(c.ctx)
+	c.kickLocked()
 	c.mu.Unlock()
-	go func() {
-		defer c.pushWG.Done()
-		c.push(ctx, app, s, cur)
-	}()
+	unwake()
+}
+
+// unbindLocked ends the current binding's pushes: a running pump sees the new generation and
+// stops, a fault delay it waits out is cut short. It returns what withdraws the binding's wake
+// registration, to call without c.mu (it takes the tenant's lock, under which kick takes c.mu).
+func (c *conn) unbindLocked() (unwake func()) {
+	c.gen++
+	if c.unbindCtx != nil {
+		c.unbindCtx()
+	}
+	if c.redeliver != nil {
+		c.redeliver.Stop()
+	}
+	c.finished, c.due = false, false
+	unwake, c.unwake = c.unwake, nil
+	if unwake == nil {
+		unwake = func() {}
+	}
+	return unwake
+}
+
+// kick asks for a pump: it starts one, or tells the running one to look again. It is the wake
+// function the state calls under the tenant's lock, so it only takes c.mu and starts a goroutine.
+func (c *conn) kick() {
+	c.mu.Lock()
+	c.kickLocked()
+	c.mu.Unlock()
+}
+
+func (c *conn) kickLocked() {
+	if c.stopped || !c.bound || c.finished {
+		return
+	}
+	if c.pumping {
+		c.again = true
+		return
+	}
+	c.pumping = true
+	c.pumps.Add(1) // never after stop's Wait: stopped is set under c.mu first
+	go c.pump()
+}
+
+// redeliverDue is the redelivery timer: the pushes since the last ack go again.
+func (c *conn) redeliverDue() {
+	c.mu.Lock()
+	c.due = true
+	c.kickLocked()
+	c.mu.Unlock()
 }
 
 const maxEventsPerPush = 50
 
-// push sends the session's events as im_open_push.msg_push until the socket or session ends. Each
-// push asks for an ack (NeedAck 1) with SessionData naming its last event; without an ack the
-// events go again after Redeliver.
-func (c *conn) push(ctx context.Context, app *state.App, s state.Session, cur *cursor) {
+// pump sends the bound session's events as im_open_push.msg_push until the queue has nothing
+// more. Each push asks for an ack (NeedAck 1) with SessionData naming its last event; without an
+// ack the events go again after Redeliver.
+func (c *conn) pump() {
+	defer c.pumps.Done()
 	for {
-		cur.mu.Lock()
-		after, acked, lp := cur.sent, cur.acked, cur.longPoll
-		cur.mu.Unlock()
-		res, wake, err := app.Poll(s.A2, lp, after, maxEventsPerPush)
-		if err != nil {
+		c.mu.Lock()
+		if c.stopped || !c.bound || c.finished {
+			c.pumping = false
+			c.mu.Unlock()
 			return
 		}
+		gen, app, s, cur, ctx := c.gen, c.app, c.sess, c.cur, c.bindCtx
+		c.again = false
+		due := c.due
+		c.due = false
+		unwake := c.unwake
+		c.unwake = nil
+		if c.redeliver != nil {
+			c.redeliver.Stop()
+		}
+		c.mu.Unlock()
+		if unwake != nil {
+			unwake() // a registration from the last look: this look registers anew if need be
+		}
+
+		cur.mu.Lock()
+		if due {
+			cur.sent = cur.acked
+		}
+		after, acked, lp := cur.sent, cur.acked, cur.longPoll
+		cur.mu.Unlock()
+		res, unwake, err := app.PollNotify(s.A2, lp, after, maxEventsPerPush, c.wake)
 		switch {
-		case res.Kicked == state.KickUserSigExpired:
-			return // the SDK learns it from the next reply (70001, see tim.Socket)
+		case err != nil, res.Kicked == state.KickUserSigExpired, res.Ended:
+			// A kick for an expired UserSig: the SDK learns it from the next reply (70001, see tim.Socket).
+			c.finish(gen)
+			continue
 		case res.Kicked != "":
 			c.sendPush(ctx, app, s, tim.WSKick(res.Kicked), false)
-			return
-		case res.Ended:
-			return
+			c.finish(gen)
+			continue
 		case len(res.Events) > 0:
 			last := res.Events[len(res.Events)-1].Seq
 			cur.mu.Lock()
@@ -120,34 +190,34 @@ func (c *conn) push(ctx context.Context, app *state.App, s state.Session, cur *c
 			c.sendPush(ctx, app, s, body, true)
 			continue
 		}
-		if !c.wait(ctx, wake, cur, acked < after) {
-			return
+		// Nothing to send: unwake is registered with the user's wake list.
+		c.mu.Lock()
+		if c.gen != gen || c.again || c.due || c.stopped {
+			c.mu.Unlock()
+			unwake()
+			continue // the binding changed or news came meanwhile: look again (or end)
 		}
+		c.unwake = unwake
+		if acked < after { // pushes outstanding: they go again unless an ack comes first
+			if c.redeliver == nil {
+				c.redeliver = time.AfterFunc(c.s.o.Redeliver, c.redeliverDue)
+			} else {
+				c.redeliver.Reset(c.s.o.Redeliver)
+			}
+		}
+		c.pumping = false
+		c.mu.Unlock()
+		return
 	}
 }
 
-// wait blocks until there may be news for the pusher; with unacked pushes outstanding it rewinds
-// the cursor to the last ack after Redeliver. It reports false when the pusher should end.
-func (c *conn) wait(ctx context.Context, wake <-chan struct{}, cur *cursor, unacked bool) bool {
-	var redeliver <-chan time.Time
-	if unacked {
-		t := time.NewTimer(c.s.o.Redeliver)
-		defer t.Stop()
-		redeliver = t.C
+// finish ends the binding's pushes (kicked, logged out, the tenant gone) unless it was replaced.
+func (c *conn) finish(gen uint64) {
+	c.mu.Lock()
+	if c.gen == gen {
+		c.finished = true
 	}
-	select {
-	case <-wake:
-	case <-cur.acks:
-	case <-redeliver:
-		cur.mu.Lock()
-		cur.sent = cur.acked
-		cur.mu.Unlock()
-	case <-ctx.Done():
-		return false
-	case <-c.s.done:
-		return false
-	}
-	return true
+	c.mu.Unlock()
 }
 
 // sendPush writes one push (seq 0: it matches no request), after the tenant's fault rules for

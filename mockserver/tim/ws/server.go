@@ -38,6 +38,9 @@ type Options struct {
 	// Redeliver is how long an unacked push waits before it is sent again on the same socket
 	// (default 3 s). A reconnecting session always resumes from its last acked push.
 	Redeliver time.Duration
+	// WriteTimeout is how long a downlink frame may wait for the client to take it (default 10 s):
+	// a socket that takes none for that long is closed, as a client that stopped reading.
+	WriteTimeout time.Duration
 	// MaxFrame caps an uplink frame (default 1 MiB): larger ones close the socket (1009).
 	MaxFrame int64
 }
@@ -63,6 +66,9 @@ func New(o Options) *Server {
 	if o.Redeliver <= 0 {
 		o.Redeliver = 3 * time.Second
 	}
+	if o.WriteTimeout <= 0 {
+		o.WriteTimeout = 10 * time.Second
+	}
 	if o.MaxFrame <= 0 {
 		o.MaxFrame = 1 << 20
 	}
@@ -85,6 +91,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	q := timurl.Query(r.URL.RawQuery)
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &conn{s: s, ws: ws, binary: binary, gzip: q["compress"] == "gzip", query: q, ctx: ctx, cancel: cancel}
+	c.wake = c.kick
 	s.mu.Lock()
 	s.nextID++
 	c.id = "ws-" + strconv.Itoa(s.nextID)
@@ -137,6 +144,9 @@ func (s *Server) CloseSessions(sdkappid int64, user string) int {
 	return n
 }
 
+// Sockets answers how many sockets the user's sessions of one tenant have open ("" for every user).
+func (s *Server) Sockets(sdkappid int64, user string) int { return len(s.connsOf(sdkappid, user)) }
+
 func (s *Server) connsOf(sdkappid int64, user string) []*conn {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -160,7 +170,7 @@ func (s *Server) cursorOf(app *state.App, a2 string) *cursor {
 	k := cursorKey(app, a2)
 	cur := s.cursors[k]
 	if cur == nil {
-		cur = &cursor{acks: make(chan struct{}, 1)}
+		cur = &cursor{}
 		s.cursors[k] = cur
 	}
 	return cur
