@@ -11,22 +11,28 @@ import (
 // Command turns "/v4/openim/sendmsg" (or v1, v3) into "openim/sendmsg"; ok is false for paths of
 // another shape.
 func Command(path string) (cmd string, ok bool) {
-	parts := strings.Split(strings.Trim(path, "/"), "/")
-	if len(parts) != 3 || len(parts[0]) < 2 || parts[0][0] != 'v' {
+	// Cut rather than Split: the command is a substring of the path, and a call allocates nothing.
+	ver, rest, ok := strings.Cut(strings.Trim(path, "/"), "/")
+	if !ok || len(ver) < 2 || ver[0] != 'v' {
 		return "", false
 	}
-	if _, err := strconv.Atoi(parts[0][1:]); err != nil {
+	if _, err := strconv.Atoi(ver[1:]); err != nil {
 		return "", false
 	}
-	return parts[1] + "/" + parts[2], true
+	if _, c, ok := strings.Cut(rest, "/"); !ok || strings.Contains(c, "/") {
+		return "", false
+	}
+	return rest, true
 }
 
 // Query splits a raw query into keys and values. %XX escapes are decoded but '+' is kept: the
 // Tencent SDKs concatenate k=v pairs without URL-encoding, so a '+' (in a UserSig, a user id) is
 // a real '+'. A repeated key keeps its last value.
 func Query(raw string) map[string]string {
-	q := map[string]string{}
-	for _, kv := range strings.Split(raw, "&") {
+	q := make(map[string]string, strings.Count(raw, "&")+1) // sized once: an SDK sends about ten
+	for raw != "" {
+		var kv string
+		kv, raw, _ = strings.Cut(raw, "&")
 		if kv == "" {
 			continue
 		}

@@ -77,6 +77,7 @@ type Call struct {
 type HTTP struct {
 	Method string
 	Path   string
+	Host   string // the request's Host (absolute URLs in answers)
 }
 
 // WithContext sets the call's context (the client's request: it ends when the client gives up)

@@ -41,12 +41,15 @@ type targetInfo struct {
 	target fault.Target
 }
 
+// noTarget is every call's targetInfo when its tenant has no rules to consult (never written).
+var noTarget targetInfo
+
 // targetOf finds the tenant's rules and what they match on, once per call (nil: no rules to consult).
 func (o Options) targetOf(c *Call) *targetInfo {
 	if c.target != nil {
 		return c.target
 	}
-	c.target = &targetInfo{}
+	c.target = &noTarget // most tenants have no rules: nothing to allocate per call
 	if o.Rules == nil {
 		return c.target
 	}
@@ -58,7 +61,7 @@ func (o Options) targetOf(c *Call) *targetInfo {
 	if rules.WantsGroup() && o.Profile != nil {
 		t.Groups = o.Profile.Groups(c)
 	}
-	c.target.rules, c.target.target = rules, t
+	c.target = &targetInfo{rules: rules, target: t}
 	return c.target
 }
 

@@ -32,7 +32,12 @@ type C2CMessage struct {
 
 // Key is the message's roaming cursor value (Tencent's MsgKey): its place in the tenant's send
 // order and its random.
-func (m C2CMessage) Key() string { return fmt.Sprintf("%d_%d", m.Index, m.Random) }
+func (m C2CMessage) Key() string {
+	var buf [24]byte // "index_random" without fmt: every send answers one
+	b := strconv.AppendInt(buf[:0], int64(m.Index), 10)
+	b = append(b, '_')
+	return string(strconv.AppendUint(b, uint64(m.Random), 10))
+}
 
 func pairKey(a, b string) string {
 	if a > b {

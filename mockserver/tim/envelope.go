@@ -11,9 +11,9 @@ import (
 // encode writes a reply: ActionStatus, ErrorCode and ErrorInfo first (both SDK generations read
 // different ones), then the body's own fields, in a stable order.
 func encode(body any, err *Error) []byte {
-	var b bytes.Buffer
+	b := bytes.NewBuffer(make([]byte, 0, 128)) // an envelope and a short reply fit: one allocation
 	if err != nil {
-		fmt.Fprintf(&b, `{"ActionStatus":"FAIL","ErrorCode":%d,"ErrorInfo":%s`, err.Code, quote(err.Info))
+		fmt.Fprintf(b, `{"ActionStatus":"FAIL","ErrorCode":%d,"ErrorInfo":%s`, err.Code, quote(err.Info))
 		if err.Fields != nil {
 			if raw, merr := json.Marshal(err.Fields); merr == nil && len(raw) > 2 && raw[0] == '{' {
 				b.WriteByte(',')
@@ -24,8 +24,8 @@ func encode(body any, err *Error) []byte {
 		return b.Bytes()
 	}
 	b.WriteString(`{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":""`)
-	if arr, ok := body.(eventArray); ok {
-		arr.appendTo(&b)
+	if f, ok := body.(fieldsAppender); ok {
+		f.appendTo(b)
 		b.WriteByte('}')
 		return b.Bytes()
 	}
@@ -45,6 +45,10 @@ func encode(body any, err *Error) []byte {
 	return b.Bytes()
 }
 
+// fieldsAppender is a reply that writes its own fields after the envelope's (`,"Name":value…`),
+// compact and escaped exactly as json.Marshal would, so encode does not run json.Marshal over it.
+type fieldsAppender interface{ appendTo(b *bytes.Buffer) }
+
 // eventArray is a long-poll reply's EventArray: events this package encoded (compact, escaped as
 // encoding/json escapes), written out as they are rather than scanned again by json.Marshal.
 // What json.Marshal would do to them is a no-op; a scenario's raw event is the exception, and
@@ -60,6 +64,20 @@ func (a eventArray) appendTo(b *bytes.Buffer) {
 		b.Write(raw)
 	}
 	b.WriteByte(']')
+}
+
+// appendQuoted writes s as a JSON string, as json.Marshal would: as it is when nothing in it needs
+// escaping (json.Marshal also escapes <, > and &), else through quote.
+func appendQuoted(b *bytes.Buffer, s string) {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			b.WriteString(quote(s))
+			return
+		}
+	}
+	b.WriteByte('"')
+	b.WriteString(s)
+	b.WriteByte('"')
 }
 
 func quote(s string) string {

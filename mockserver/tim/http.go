@@ -23,7 +23,7 @@ var HTTPTransport = fault.Transport{Name: "http",
 // non-2xx statuses, which would hide the error from the test. Only a fault rule asks for another
 // status or a dropped connection.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Access-Control-Allow-Origin", "*")
+	w.Header()["Access-Control-Allow-Origin"] = anyOrigin
 	if r.Method == http.MethodOptions { // a browser's preflight: not a call
 		w.Header().Set("Access-Control-Allow-Methods", "POST, GET, OPTIONS")
 		w.Header().Set("Access-Control-Allow-Headers", "Content-Type")
@@ -43,7 +43,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	c := (&call.Call{Protocol: Protocol, Transport: HTTPTransport.Name, Command: cmd,
 		Params: timurl.Query(r.URL.RawQuery), Body: body,
-		HTTP: &call.HTTP{Method: r.Method, Path: r.URL.Path}, Park: h.park.Load() != nil}).WithContext(withHost(r.Context(), r.Host))
+		HTTP: &call.HTTP{Method: r.Method, Path: r.URL.Path, Host: r.Host}, Park: h.park.Load() != nil}).WithContext(r.Context())
 	res := h.calls(c)
 	if res.Pending != nil {
 		h.hold(w, r, res.Pending)
@@ -93,6 +93,14 @@ func writeResult(w http.ResponseWriter, res call.Result) {
 	}
 }
 
+// Header values set on every reply, shared rather than made per request (a header map only ever
+// replaces or appends to a value's slice, never writes into it).
+var (
+	anyOrigin       = []string{"*"}
+	jsonContentType = []string{"application/json; charset=utf-8"}
+	textContentType = []string{"text/plain; charset=utf-8"}
+)
+
 func contentType(text bool) string {
 	if text {
 		return "text/plain; charset=utf-8"
@@ -101,8 +109,13 @@ func contentType(text bool) string {
 }
 
 func writeHTTP(w http.ResponseWriter, status int, text bool, body []byte) {
-	w.Header().Set("Content-Type", contentType(text))
-	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	h := w.Header()
+	if text {
+		h["Content-Type"] = textContentType
+	} else {
+		h["Content-Type"] = jsonContentType
+	}
+	h["Content-Length"] = []string{strconv.Itoa(len(body))}
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
 }

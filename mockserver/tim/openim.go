@@ -1,9 +1,11 @@
 package tim
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/imharness/imharness/mockserver/state"
 	"github.com/imharness/imharness/mockserver/usersig"
@@ -245,7 +247,7 @@ func sendMsg(c *Call, req *sendMsgReq) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return sendReply{m.Time, m.Key()}, nil
+	return &sendReply{m.Time, m.Key()}, nil
 }
 
 type getRoamMsgReq struct {
@@ -313,4 +315,12 @@ func getPeerReadTime(c *Call, req *getPeerReadTimeReq) (any, error) {
 type sendReply struct {
 	MsgTime int64  `json:"MsgTime"`
 	MsgKey  string `json:"MsgKey"`
+}
+
+// appendTo writes the reply as json.Marshal would, without its reflection: every sendmsg answers one.
+func (r *sendReply) appendTo(b *bytes.Buffer) {
+	b.WriteString(`,"MsgTime":`)
+	b.Write(strconv.AppendInt(b.AvailableBuffer(), r.MsgTime, 10))
+	b.WriteString(`,"MsgKey":`)
+	appendQuoted(b, r.MsgKey)
 }

@@ -2,7 +2,6 @@ package tim
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -44,15 +43,11 @@ const (
 	picLarge    = 4
 )
 
-type hostKey struct{}
-
-// withHost remembers the Host the request came to, for absolute download URLs.
-func withHost(ctx context.Context, host string) context.Context {
-	return context.WithValue(ctx, hostKey{}, host)
-}
-
 func (c *Call) fileURL(uuid string) string {
-	host, _ := c.Context().Value(hostKey{}).(string)
+	host := ""
+	if c.HTTP != nil {
+		host = c.HTTP.Host // the Host the request came to
+	}
 	if host == "" {
 		host = "127.0.0.1"
 	}
