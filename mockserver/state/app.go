@@ -90,6 +90,9 @@ func (a *App) Close() {
 	for id := range a.rooms.wake {
 		a.wakeRoom(id)
 	}
+	for id := range a.rooms.wakers {
+		a.wakeRoom(id)
+	}
 }
 
 // --- users -------------------------------------------------------------------------------------

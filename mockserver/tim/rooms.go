@@ -1,8 +1,10 @@
 package tim
 
 import (
+	"sync"
 	"time"
 
+	"github.com/imharness/imharness/mockserver/call"
 	"github.com/imharness/imharness/mockserver/state"
 )
 
@@ -71,6 +73,7 @@ func (c *Call) roomKeyFor(groupID string, reply map[string]any) {
 
 // roomGetMsg holds until the group has items from StartSeq on (0: whatever comes next), the hold
 // passes, or the server stops; the items go newest first (webim.js walks the list backwards).
+// Like a long poll, a held audience poll keeps no goroutine (roomWait).
 func roomGetMsg(c *Call) (any, *Error) {
 	var req struct {
 		USP      int
@@ -84,27 +87,85 @@ func roomGetMsg(c *Call) (any, *Error) {
 	if req.Key == "" {
 		return nil, fail(CodeGroupBadParam, "Key is missing (apply_join_group hands one out)")
 	}
-	hold := time.NewTimer(c.h.o.Hold)
-	defer hold.Stop()
-	for {
-		page, wake, err := c.App.RoomItems(req.Key, req.StartSeq, maxItemsPerPoll)
-		if err != nil {
-			return nil, asError(err)
-		}
-		if len(page.Items) > 0 {
-			return roomReply(page, req.Key), nil
-		}
-		req.StartSeq = page.Next
-		select {
-		case <-wake:
-		case <-hold.C:
-			return roomReply(page, req.Key), nil
-		case <-c.Context().Done():
-			return roomReply(page, req.Key), nil
-		case <-c.h.o.Done:
-			return roomReply(page, req.Key), nil
-		}
+	h := c.h
+	w := &roomWait{app: c.App, key: req.Key, start: req.StartSeq}
+	w.wake = func() { h.run(w.retry) }
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if reply, err, ready := w.look(); ready {
+		return reply, err
 	}
+	w.p = call.NewPending(func() { h.run(w.stop) })
+	w.timer = time.AfterFunc(h.o.Hold, func() { h.run(w.stop) })
+	return w.p, nil
+}
+
+// roomWait is an audience poll with nothing new yet, parked as a long poll is (pollWait): the
+// group's next item calls wake (from the state's room wake list), the hold timer and the
+// transport's Stop (client gone, server stopping) call stop, each on the transport's workers.
+type roomWait struct {
+	app  *state.App
+	key  string
+	p    *call.Pending
+	wake func()
+
+	mu     sync.Mutex
+	start  uint64         // the next seq to read: the client's StartSeq, then where the last read ended
+	page   state.RoomPage // the last (empty) read, answered when the hold ends
+	done   bool
+	cancel func() // withdraws wake from the room's list
+	timer  *time.Timer
+}
+
+// look reads the room; when nothing is there it has registered wake. w.mu held.
+func (w *roomWait) look() (reply any, err *Error, ready bool) {
+	page, cancel, serr := w.app.RoomItemsNotify(w.key, w.start, maxItemsPerPoll, w.wake)
+	w.cancel = cancel
+	switch {
+	case serr != nil:
+		return nil, asError(serr), true
+	case page.Ended && w.p == nil: // a request to a tenant already gone
+		return nil, fail(CodeAuthFailed, "the tenant is gone"), true
+	case page.Ended: // the server stops: the poll answers what it had, as when the hold ends
+		return roomReply(w.page, w.key), nil, true
+	case len(page.Items) > 0:
+		return roomReply(page, w.key), nil, true
+	}
+	w.start, w.page = page.Next, page
+	return nil, nil, false
+}
+
+// retry reads again after a wake-up.
+func (w *roomWait) retry() {
+	w.mu.Lock()
+	if w.done {
+		w.mu.Unlock()
+		return
+	}
+	reply, err, ready := w.look()
+	if ready {
+		w.done = true
+		w.timer.Stop()
+	}
+	w.mu.Unlock()
+	if ready {
+		w.p.Finish(call.Result{Body: encode(reply, err)})
+	}
+}
+
+// stop answers the empty page: the hold ran out, the client went away or the server stops.
+func (w *roomWait) stop() {
+	w.mu.Lock()
+	if w.done {
+		w.mu.Unlock()
+		return
+	}
+	w.cancel()
+	w.done = true
+	w.timer.Stop()
+	page := w.page
+	w.mu.Unlock()
+	w.p.Finish(call.Result{Body: encode(roomReply(page, w.key), nil)})
 }
 
 func roomReply(p state.RoomPage, key string) map[string]any {
