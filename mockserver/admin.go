@@ -38,6 +38,8 @@ func (s *Server) admin() http.Handler {
 	m.HandleFunc("POST /admin/v1/apps/{sdkappid}/users/{user}/kick", s.withApp(s.adminKick))
 	m.HandleFunc("GET /admin/v1/apps/{sdkappid}/login-policy", s.withApp(s.adminLoginPolicy))
 	m.HandleFunc("PUT /admin/v1/apps/{sdkappid}/login-policy", s.withApp(s.adminLoginPolicy))
+	m.HandleFunc("GET /admin/v1/apps/{sdkappid}/callback", s.withApp(s.adminCallback))
+	m.HandleFunc("PUT /admin/v1/apps/{sdkappid}/callback", s.withApp(s.adminCallback))
 	m.HandleFunc("GET /admin/v1/apps/{sdkappid}/status", s.withApp(s.adminStatus))
 	m.HandleFunc("PUT /admin/v1/apps/{sdkappid}/status", s.withApp(s.adminStatus))
 	m.HandleFunc("POST /admin/v1/apps/{sdkappid}/users/{user}/events", s.withApp(s.adminEvent))
@@ -338,6 +340,35 @@ func (s *Server) adminLoginPolicy(w http.ResponseWriter, r *http.Request, app *s
 		app.SetLoginPolicy(p)
 	}
 	writeJSON(w, http.StatusOK, app.LoginPolicy())
+}
+
+// appCallback is the tenant's third-party callback URL ("" for none).
+type appCallback struct {
+	URL *string `json:"url"`
+}
+
+func (s *Server) adminCallback(w http.ResponseWriter, r *http.Request, app *state.App, _ *fault.Rules) {
+	if r.Method == http.MethodPut {
+		var cb appCallback
+		if !decodeJSON(w, r, &cb) {
+			return
+		}
+		if cb.URL == nil {
+			adminError(w, http.StatusBadRequest, `body: want {"url":"http://host/path"} ("" removes the callback)`)
+			return
+		}
+		if err := app.SetCallbackURL(*cb.URL); err != nil {
+			var se *state.Error
+			if errors.As(err, &se) {
+				adminError(w, http.StatusBadRequest, "url: %s", se.Info)
+				return
+			}
+			adminError(w, http.StatusBadRequest, "url: %v", err)
+			return
+		}
+	}
+	u := app.CallbackURL()
+	writeJSON(w, http.StatusOK, appCallback{URL: &u})
 }
 
 // appStatus is the tenant's console switch.

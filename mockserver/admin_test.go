@@ -7,11 +7,13 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -728,5 +730,71 @@ func TestAdminAppStatus(t *testing.T) {
 	}
 	if r := f.im("openim/getlongpollingid", first.q(), `{}`); code(r) != 0 {
 		t.Fatalf("after enabling again: %v", r)
+	}
+}
+
+// PUT callback sets the tenant's callback URL: the server then asks it before storing a group
+// message, and its refusal is 10016; "" removes it. Bad input is 400 with the reason and leaves
+// the URL as it was.
+func TestAdminCallback(t *testing.T) {
+	var asked atomic.Int32
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		asked.Add(1)
+		_, _ = w.Write([]byte(`{"ActionStatus":"OK","ErrorCode":1,"ErrorInfo":"no"}`))
+	}))
+	defer backend.Close()
+	f := newFixture(t, time.Second)
+	f.createApp(appID)
+	path := fmt.Sprintf("/apps/%d/callback", appID)
+	if r := f.admin("GET", path, "", 200); r["url"] != "" {
+		t.Fatalf("default callback %v", r)
+	}
+	alice := f.login(appID, "alice")
+	if _, err := f.srv.App(appID).CreateGroup("alice", state.GroupSpec{ID: "g1", Type: state.GroupPublic, Name: "g"}); err != nil {
+		t.Fatal(err)
+	}
+	send := func() int {
+		return code(f.im("group_open_http_svc/send_group_msg", alice.q(),
+			`{"GroupId":"g1","Random":1,"MsgBody":[{"MsgType":"TIMTextElem","MsgContent":{"Text":"hi"}}]}`))
+	}
+	if c := send(); c != 0 || asked.Load() != 0 {
+		t.Fatalf("without a callback: %d, %d callbacks", c, asked.Load())
+	}
+	url := backend.URL + "/im?token=t"
+	if r := f.admin("PUT", path, fmt.Sprintf(`{"url":%q}`, url), 200); r["url"] != url {
+		t.Fatalf("put callback %v", r)
+	}
+	if c := send(); c != 10016 || asked.Load() != 1 {
+		t.Fatalf("with a refusing callback: %d, %d callbacks", c, asked.Load())
+	}
+	for _, bad := range []struct{ body, says string }{
+		{`{"url":"ftp://host/im"}`, "http"},
+		{`{"url":"/im"}`, "http"},
+		{`{"url":"http://"}`, "no host"},
+		{`{"url":"http://u:p@host/im"}`, "user info"},
+		{`{}`, `want {"url"`},
+		{`{"uri":"http://host/"}`, "unknown field"},
+		{`"http://host/"`, "body"},
+		{``, "empty"},
+	} {
+		a := f.do("PUT", "/admin/v1"+path, bad.body)
+		if a.status != 400 || !strings.Contains(errorOf(a), bad.says) {
+			t.Errorf("PUT %s: %d %s, want 400 saying %q", bad.body, a.status, a.body, bad.says)
+		}
+	}
+	if r := f.admin("GET", path, "", 200); r["url"] != url {
+		t.Fatalf("after bad input the callback is %v, want %s", r, url)
+	}
+	if a := f.do("POST", "/admin/v1"+path, `{"url":""}`); a.status != 405 {
+		t.Errorf("POST: %d %s", a.status, a.body)
+	}
+	if r := f.admin("PUT", path, `{"url":""}`, 200); r["url"] != "" {
+		t.Fatalf("remove callback %v", r)
+	}
+	if c := send(); c != 0 || asked.Load() != 1 {
+		t.Fatalf("after removing the callback: %d, %d callbacks", c, asked.Load())
+	}
+	if a := f.do("PUT", "/admin/v1/apps/1400009999/callback", `{"url":""}`); a.status != 404 {
+		t.Errorf("unknown tenant: %d %s", a.status, a.body)
 	}
 }

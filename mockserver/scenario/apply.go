@@ -49,7 +49,7 @@ type PushStatus struct {
 }
 
 // Apply seeds the tenant, sets its clock, adds the fault rules and schedules the pushes, in that
-// order: seed → clock → users → friends → blacklist → groups → messages → faults → pushes. Seeding
+// order: seed → clock → limits → login → callback → users → friends → blacklist → groups → messages → faults → pushes. Seeding
 // is additive: apply to a fresh tenant for a known state.
 func (sc *Scenario) Apply(t Target) (*Run, error) {
 	app := t.App
@@ -75,6 +75,11 @@ func (sc *Scenario) Apply(t Target) (*Run, error) {
 	}
 	if sc.Login != nil {
 		app.SetLoginPolicy(state.LoginPolicy{MultipleInstances: sc.Login.MultipleInstances})
+	}
+	if sc.Callback != nil {
+		if err := app.SetCallbackURL(sc.Callback.URL); err != nil { // checked when loaded
+			return nil, fmt.Errorf("%s: callback.url: %w", sc.File, err)
+		}
 	}
 	for _, u := range sc.Users {
 		app.EnsureUser(u.ID)

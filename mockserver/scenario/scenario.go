@@ -41,6 +41,7 @@ type Scenario struct {
 	Limits      *Limits      `yaml:"limits"`
 	Clock       *Clock       `yaml:"clock"`
 	Login       *Login       `yaml:"login"`
+	Callback    *Callback    `yaml:"callback"`
 	Users       []User       `yaml:"users"`
 	Friends     []Friendship `yaml:"friends"`
 	Blacklist   []Block      `yaml:"blacklist"`
@@ -78,6 +79,12 @@ type Clock struct {
 	Freeze   string       `yaml:"freeze"`
 	Unfreeze bool         `yaml:"unfreeze"`
 	Advance  dur.Duration `yaml:"advance"`
+}
+
+// Callback is the app backend's third-party callback: URL is asked before a group message is
+// stored (Group.CallbackBeforeSendMsg; "" for none).
+type Callback struct {
+	URL string `yaml:"url"`
 }
 
 // Login sets the tenant's login policy: by default a second login of an account on the same
@@ -302,6 +309,15 @@ func (sc *Scenario) check() error {
 			return errAt("limits.max_upload_bytes", "want a positive byte count (absent: the default)")
 		case l.MessageAge < 0:
 			return errAt("limits.message_age", "want a positive duration (absent: no age limit)")
+		}
+	}
+	if cb := sc.Callback; cb != nil {
+		if err := state.CheckCallbackURL(cb.URL); err != nil {
+			var se *state.Error
+			if errors.As(err, &se) {
+				return errAt("callback.url", "%s", se.Info)
+			}
+			return errAt("callback.url", "%v", err)
 		}
 	}
 	if c := sc.Clock; c != nil {

@@ -348,6 +348,29 @@ func TestLoginPolicy(t *testing.T) {
 	}
 }
 
+// A scenario's callback block sets the tenant's callback URL; a URL that is not absolute http(s)
+// is refused at its line and column, before anything is applied.
+func TestCallbackURL(t *testing.T) {
+	sc, err := scenario.Parse("cb.yaml", []byte("callback: {url: \"http://127.0.0.1:9000/im?token=t\"}\nusers: [{id: alice}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg := newTarget(1400000001)
+	apply(t, sc, tg)
+	if got := tg.App.CallbackURL(); got != "http://127.0.0.1:9000/im?token=t" {
+		t.Fatalf("callback URL %q", got)
+	}
+	for _, bad := range []string{"ftp://host/im", "/im", "http://", "not a url at all", "http://user:pw@host/im", "http://h/im#frag"} {
+		_, err := scenario.Parse("bad.yaml", []byte("name: x\ncallback:\n  url: \""+bad+"\"\n"))
+		if err == nil || !strings.Contains(err.Error(), "bad.yaml:3:8: callback.url: ") {
+			t.Errorf("url %q: %v, want an error at bad.yaml:3:8 naming callback.url", bad, err)
+		}
+	}
+	if _, err := scenario.Parse("bad.yaml", []byte("callback: {uri: \"http://h/\"}\n")); err == nil || !strings.Contains(err.Error(), "callback.uri") {
+		t.Fatalf("unknown key: %v", err)
+	}
+}
+
 // Do runs a push's action on its own, checked as in a scenario file (the admin API's kick, event,
 // clock and reclaim go through it).
 func TestDoRunsOneActionCheckedAsAPush(t *testing.T) {

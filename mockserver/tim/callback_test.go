@@ -42,7 +42,9 @@ func TestCallbackBeforeSendGroupMsg(t *testing.T) {
 	if _, err := f.app.CreateGroup("alice", state.GroupSpec{ID: "g1", Type: state.GroupPublic, Name: "g"}); err != nil {
 		t.Fatal(err)
 	}
-	f.app.SetCallbackURL(backend.URL + "/im?token=t")
+	if err := f.app.SetCallbackURL(backend.URL + "/im?token=t"); err != nil {
+		t.Fatal(err)
+	}
 	send := func(text string) int {
 		r := f.post("/v4/group_open_http_svc/send_group_msg", alice.q(),
 			`{"GroupId":"g1","Random":7,"MsgBody":[{"MsgType":"TIMTextElem","MsgContent":{"Text":"`+text+`"}}]}`)
