@@ -3,7 +3,6 @@ package timjs
 import (
 	"math/rand/v2"
 	"net/http"
-	"net/url"
 	"strings"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -42,7 +41,7 @@ var _ = Describe("rich messages: files of 1 MiB or more (COS multipart upload)",
 		decodePayload(m, &p)
 		Expect(p.FileName).To(Equal("dataset.bin"))
 		Expect(p.FileSize).To(Equal(len(doc)))
-		Expect(fetchObject(t, p.FileURL)).To(Equal(doc))
+		Expect(fetchObject(t, pluginURL(t, p.FileURL))).To(Equal(doc))
 		// A multipart object's ETag is COS's "<md5 of the parts' MD5s>-<parts>": three 1 MiB slices.
 		Expect(objectETag(t, p.FileURL)).To(HaveSuffix(`-3"`), "the object was not completed from three parts")
 		// Nothing is left in progress.
@@ -51,13 +50,11 @@ var _ = Describe("rich messages: files of 1 MiB or more (COS multipart upload)",
 	})
 })
 
-// objectETag HEADs a message's file URL (routed to the fake as fetchObject does) and answers
+// objectETag HEADs a message's file URL (objectURL) and answers
 // its ETag header.
 func objectETag(t *harness.Tenant, raw string) string {
 	GinkgoHelper()
-	u, err := url.Parse(raw)
-	Expect(err).NotTo(HaveOccurred())
-	res, err := http.Head(t.Env.Server.URL() + "/cos/" + u.Host + u.EscapedPath())
+	res, err := http.Head(objectURL(t, raw))
 	Expect(err).NotTo(HaveOccurred())
 	res.Body.Close()
 	Expect(res.StatusCode).To(Equal(http.StatusOK), "HEAD %s", raw)

@@ -87,7 +87,7 @@ const emit = emitter(plain);
 // The WebSocket generation (adapters/timws.js) brings its own transport and globals.
 const timws = require('./adapters/timws');
 const { TIM, tim } = timws.isWebSocketGeneration(require(cfg.sdk + '/package.json'))
-  ? timws.create(cfg.sdk, cfg.sdkAppID, cfg.server, { devMode: cfg.devMode })
+  ? timws.create(cfg.sdk, cfg.sdkAppID, cfg.server, { devMode: cfg.devMode, XHR: upload.bucketsOnly(RewritingXHR) })
   : (() => { const T = require(cfg.sdk); return { TIM: T, tim: T.create({ SDKAppID: cfg.sdkAppID }) }; })();
 tim.setLogLevel(cfg.logLevel);
 

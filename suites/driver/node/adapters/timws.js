@@ -22,7 +22,7 @@ function isWebSocketGeneration(pkg) {
 }
 
 // install sets the globals the SDK reads before it is required.
-function install(serverURL) {
+function install(serverURL, XHR) {
   // A browser dispatches each message as a task of its own, so the promise work one reply starts
   // (applying the joined-group list, say) runs before the next frame is handled. `ws` by default
   // emits every frame of one TCP read in the same tick; a push right behind a reply would then be
@@ -41,7 +41,8 @@ function install(serverURL) {
   // The only HTTP these SDKs may still make (a speed probe after failures, telemetry while
   // disconnected) has nowhere to go: answer it at once instead of hanging.
   global.fetch = async () => ({ ok: true, status: 200, text: async () => '', json: async () => ({}) });
-  global.XMLHttpRequest = class {
+  // Uploads (XHR, when given) still reach the buckets.
+  global.XMLHttpRequest = XHR || class {
     open() {} setRequestHeader() {} abort() {}
     send() { this.readyState = 4; this.status = 0; setImmediate(() => { if (this.onerror) this.onerror(new Error('no network')); }); }
   };
@@ -49,9 +50,10 @@ function install(serverURL) {
 }
 
 // create loads the SDK and makes the instance. opts.devMode: the SDK's own devMode option, which
-// makes it speak text frames on /info instead of binary frames on /binfo.
+// makes it speak text frames on /info instead of binary frames on /binfo; opts.XHR, when given,
+// serves the SDK's HTTP requests (uploads to the buckets).
 function create(sdk, sdkAppID, serverURL, opts = {}) {
-  const proxyServer = install(serverURL);
+  const proxyServer = install(serverURL, opts.XHR);
   try {
     const TIM = require(sdk);
     const tim = TIM.create({ SDKAppID: sdkAppID, proxyServer, ...(opts.devMode ? { devMode: true } : {}) });

@@ -90,10 +90,30 @@ function resolvePlaceholder(v) {
   return undefined;
 }
 
+// bucketsOnly makes an XMLHttpRequest class (XHR, which already routes bucket hosts to the fake)
+// whose requests to anything but a bucket fail at once as a browser's do offline. The WebSocket
+// generation makes no other HTTP request worth answering (a speed probe, telemetry while
+// disconnected), but its upload plugins PUT files to the bucket.
+function bucketsOnly(XHR) {
+  return class extends XHR {
+    open(method, url, ...rest) {
+      this._offline = !BUCKET_HOST.test(String(url));
+      if (!this._offline) return super.open(method, url, ...rest);
+    }
+    setRequestHeader(...a) { if (!this._offline) return super.setRequestHeader(...a); }
+    abort() { if (!this._offline) return super.abort(); }
+    send(body) {
+      if (!this._offline) return super.send(body);
+      this.readyState = 4; this.status = 0;
+      setImmediate(() => { if (this.onerror) this.onerror(new Error('no network')); });
+    }
+  };
+}
+
 // DOMParser is the browser's XML parser as cos-js-sdk-v5's own dependency xmldom provides it.
 function domParser() {
   const from = require('path').dirname(require.resolve('cos-js-sdk-v5'));
   return require(require.resolve('xmldom', { paths: [from] })).DOMParser;
 }
 
-module.exports = { domParser, cosURL, sendBody, imageClass, HTMLInputElement, resolvePlaceholder };
+module.exports = { bucketsOnly, domParser, cosURL, sendBody, imageClass, HTMLInputElement, resolvePlaceholder };
