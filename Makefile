@@ -47,14 +47,15 @@ fuzz:
 	$(GO) test ./mockserver/usersig -run '^$$' -fuzz FuzzDecode -fuzztime 15s
 
 # Timings are measured here, never asserted in tests. The Go benchmarks time one sendmsg→poll
-# round trip and the long-poll rendering of one message to a 1,000-member group (with its
-# allocations); `imharness bench` prints the fake's figures as ratios of a bare net/http server's,
-# both started in this run, then the WebSocket and socket.io transports against bare relays
+# round trip, the long-poll rendering of one message to a 1,000-member group and the server's own
+# cost of one sendmsg (with their allocations); `imharness bench` prints the fake's figures as
+# ratios of a bare net/http server's, both started in this run, then the WebSocket and socket.io transports against bare relays
 # (BENCH_ARGS, e.g. --users 1000 --duration 3s --sockets 200, sizes it).
 BENCH_ARGS ?=
 bench: build
 	$(GO) test ./mockserver/tim -run '^$$' -bench '^BenchmarkSendToLongPoll$$' -benchtime 2000x
 	$(GO) test ./mockserver/tim -run '^$$' -bench '^BenchmarkGroupFanoutEncode$$' -benchmem -benchtime 20x
+	$(GO) test ./mockserver -run '^$$' -bench '^BenchmarkSendMsg$$' -benchmem -benchtime 20000x
 	bin/imharness bench $(BENCH_ARGS)
 
 # The long soak: 40 users, 8000 messages through faults; prints a summary table. The short form

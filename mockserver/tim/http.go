@@ -36,20 +36,39 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	// The whole body is read before the pipeline runs: net/http only notices a client that gave up
 	// (cancelling the context) once the body has been consumed.
-	body, err := io.ReadAll(io.LimitReader(r.Body, h.o.MaxBody+1))
+	body, err := h.readBody(r)
 	if err != nil {
 		writeHTTP(w, http.StatusOK, false, encode(nil, fail(CodeInvalidPacket, "reading body: %v", err)))
 		return
 	}
-	c := (&call.Call{Protocol: Protocol, Transport: HTTPTransport.Name, Command: cmd,
-		Params: timurl.Query(r.URL.RawQuery), Body: body,
-		HTTP: &call.HTTP{Method: r.Method, Path: r.URL.Path, Host: r.Host}, Park: h.park.Load() != nil}).WithContext(r.Context())
+	hc := &httpCall{Call: call.Call{Protocol: Protocol, Transport: HTTPTransport.Name, Command: cmd,
+		Params: timurl.Query(r.URL.RawQuery), Body: body, Park: h.park.Load() != nil},
+		http: call.HTTP{Method: r.Method, Path: r.URL.Path, Host: r.Host}}
+	hc.Call.HTTP = &hc.http
+	c := hc.Call.WithContext(r.Context())
 	res := h.calls(c)
 	if res.Pending != nil {
 		h.hold(w, r, res.Pending)
 		return
 	}
 	writeResult(w, res)
+}
+
+// httpCall is a call and what it shows of its request, made in one allocation.
+type httpCall struct {
+	call.Call
+	http call.HTTP
+}
+
+// readBody reads the whole body, up to one byte past MaxBody (the handler refuses that size). A
+// body whose length the request declares is read into a buffer of that size at once.
+func (h *Handler) readBody(r *http.Request) ([]byte, error) {
+	if n := r.ContentLength; n >= 0 && n <= h.o.MaxBody {
+		body := make([]byte, n)
+		_, err := io.ReadFull(r.Body, body)
+		return body, err
+	}
+	return io.ReadAll(io.LimitReader(r.Body, h.o.MaxBody+1))
 }
 
 // hold parks a call whose answer comes later: the connection leaves net/http (httppark) and the
