@@ -41,7 +41,9 @@ type Options struct {
 	// WriteTimeout is how long a downlink frame may wait for the client to take it (default 10 s):
 	// a socket that takes none for that long is closed, as a client that stopped reading.
 	WriteTimeout time.Duration
-	// MaxFrame caps an uplink frame (default 1 MiB): larger ones close the socket (1009).
+	// MaxFrame caps an uplink frame (default 4 MiB): larger ones close the socket (1009). It is
+	// well above the handler's body limit (1 MiB) so that a request body over that limit is
+	// answered 20001 in its own frame, as over HTTP, instead of ending the connection.
 	MaxFrame int64
 }
 
@@ -70,7 +72,7 @@ func New(o Options) *Server {
 		o.WriteTimeout = 10 * time.Second
 	}
 	if o.MaxFrame <= 0 {
-		o.MaxFrame = 1 << 20
+		o.MaxFrame = 4 << 20
 	}
 	return &Server{o: o, done: make(chan struct{}), conns: map[*conn]struct{}{}, cursors: map[string]*cursor{}}
 }

@@ -396,3 +396,29 @@ func TestFaultActionsOnTheSocket(t *testing.T) {
 		t.Fatalf("after the faults: %v", r.Body)
 	}
 }
+
+// A request whose body is over the 1 MiB body limit is answered 20001 in its own frame, as over
+// HTTP, and the socket stays usable: the SDK rejects that one send instead of reconnecting.
+func TestOversizedBodyIsAnswered20001AndTheSocketStays(t *testing.T) {
+	f := newFixture(t)
+	f.app.EnsureUser("bob")
+	c := f.dial("/binfo")
+	a2, tinyID := f.login(c, "alice")
+	head := map[string]any{"a2": a2, "tinyid": tinyID}
+	big := map[string]any{"To_Account": "bob", "MsgSeq": 1, "MsgRandom": 1, "MsgBody": []map[string]any{{
+		"MsgType": "TIMCustomElem", "MsgContent": map[string]any{"Data": strings.Repeat("y", 1100000)}}}}
+	if r, _ := c.call("openim.sendmsg", head, big); code(r) != 20001 {
+		t.Fatalf("a 1.1 MB sendmsg: got %v, want ErrorCode 20001", r.Body)
+	}
+	if h := f.app.C2CHistory("alice", "bob"); len(h) != 0 {
+		t.Fatalf("the refused message was stored: %v", h)
+	}
+	small := map[string]any{"To_Account": "bob", "MsgSeq": 2, "MsgRandom": 2, "MsgBody": []map[string]any{{
+		"MsgType": "TIMTextElem", "MsgContent": map[string]any{"Text": "still here"}}}}
+	if r, _ := c.call("openim.sendmsg", head, small); code(r) != 0 {
+		t.Fatalf("a send on the same socket after the refusal: %v", r.Body)
+	}
+	if h := f.app.C2CHistory("alice", "bob"); len(h) != 1 {
+		t.Fatalf("history after the second send: %d messages, want 1", len(h))
+	}
+}
