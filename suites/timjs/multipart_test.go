@@ -8,7 +8,6 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/imharness/imharness/suites/driver"
 	"github.com/imharness/imharness/suites/harness"
 )
 
@@ -27,23 +26,9 @@ var _ = Describe("rich messages: files of 1 MiB or more (COS multipart upload)",
 		for i := range doc {
 			doc[i] = byte(rnd.Uint32())
 		}
-		_, err := alice.Send(harness.Ctx(), "createFileMessage", map[string]any{
-			"to": "bob", "conversationType": "$TYPES.CONV_C2C",
-			"payload": map[string]any{"file": driver.File("dataset.bin", "application/octet-stream", doc)},
-		})
-		Expect(err).NotTo(HaveOccurred())
-		m := bob.AwaitMessage("alice's file", ofType(bob, "MSG_FILE"))
-		var p struct {
-			FileName string
-			FileSize int
-			FileURL  string `json:"fileUrl"`
-		}
-		decodePayload(m, &p)
-		Expect(p.FileName).To(Equal("dataset.bin"))
-		Expect(p.FileSize).To(Equal(len(doc)))
-		Expect(fetchObject(t, pluginURL(t, p.FileURL))).To(Equal(doc))
+		url := sendFile(t, alice, bob, "dataset.bin", "application/octet-stream", doc)
 		// A multipart object's ETag is COS's "<md5 of the parts' MD5s>-<parts>": three 1 MiB slices.
-		Expect(objectETag(t, p.FileURL)).To(HaveSuffix(`-3"`), "the object was not completed from three parts")
+		Expect(objectETag(t, url)).To(HaveSuffix(`-3"`), "the object was not completed from three parts")
 		// Nothing is left in progress.
 		b := t.App.Bucket()
 		Expect(t.App.MultipartUploadsInProgress(b.Directory + "/")).To(BeZero())

@@ -75,21 +75,7 @@ var _ = Describe("rich messages (COS upload plugin)", func() {
 		t := env.NewTenant()
 		alice, bob := loginWithUploads(t, "alice"), t.Login("bob")
 		doc := []byte("minutes of the meeting\n" + strings.Repeat("line\n", 200))
-		_, err := alice.Send(harness.Ctx(), "createFileMessage", map[string]any{
-			"to": "bob", "conversationType": "$TYPES.CONV_C2C",
-			"payload": map[string]any{"file": driver.File("minutes.txt", "text/plain", doc)},
-		})
-		Expect(err).NotTo(HaveOccurred())
-		m := bob.AwaitMessage("alice's file", ofType(bob, "MSG_FILE"))
-		var p struct {
-			FileName string
-			FileSize int
-			FileURL  string `json:"fileUrl"`
-		}
-		decodePayload(m, &p)
-		Expect(p.FileName).To(Equal("minutes.txt"))
-		Expect(p.FileSize).To(Equal(len(doc)))
-		Expect(fetchObject(t, pluginURL(t, p.FileURL))).To(Equal(doc))
+		sendFile(t, alice, bob, "minutes.txt", "text/plain", doc)
 	})
 
 	It("createVideoMessage uploads the video; the receiver gets its size, length and a URL serving it", harness.Case("tim/msg/video"), func() {
@@ -286,6 +272,28 @@ func loginWithUploads(t *harness.Tenant, user string) *harness.User {
 		return len(ss) > 0 && ss[len(ss)-1].LongPoll != ""
 	}).WithTimeout(20*time.Second).Should(BeTrue(), "%s never opened its long poll", user)
 	return u
+}
+
+// sendFile sends doc as a file message from one user to another through the SDK and checks what
+// the receiver gets: the name, the size and a URL serving the same bytes, which it returns.
+func sendFile(t *harness.Tenant, from, to *harness.User, name, typ string, doc []byte) string {
+	GinkgoHelper()
+	_, err := from.Send(harness.Ctx(), "createFileMessage", map[string]any{
+		"to": to.ID, "conversationType": "$TYPES.CONV_C2C",
+		"payload": map[string]any{"file": driver.File(name, typ, doc)},
+	})
+	Expect(err).NotTo(HaveOccurred())
+	m := to.AwaitMessage(from.ID+"'s file", ofType(to, "MSG_FILE"))
+	var p struct {
+		FileName string
+		FileSize int
+		FileURL  string `json:"fileUrl"`
+	}
+	decodePayload(m, &p)
+	Expect(p.FileName).To(Equal(name))
+	Expect(p.FileSize).To(Equal(len(doc)))
+	Expect(fetchObject(t, pluginURL(t, p.FileURL))).To(Equal(doc))
+	return p.FileURL
 }
 
 func ofType(u *harness.User, key string) func(harness.Message) bool {
