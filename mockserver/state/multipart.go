@@ -100,8 +100,12 @@ func (a *App) InitiateMultipart(sr SignedRequest, key, contentType string) (stri
 	return u.id, nil
 }
 
-// upload finds key's upload by id. Lock held.
-func (a *App) upload(key, id string) (*multipartUpload, error) {
+// upload checks the signed request for key, as every storage call does, and finds key's upload
+// by id. Lock held.
+func (a *App) upload(sr SignedRequest, key, id string) (*multipartUpload, error) {
+	if _, err := a.authorizeStorage(sr, key); err != nil {
+		return nil, err
+	}
 	u := a.files.multipart[id]
 	if u == nil || u.key != key {
 		return nil, errorf(StorageNoSuchUpload, "no multipart upload %q of key %q in progress (never initiated, completed or aborted)", id, key)
@@ -114,10 +118,7 @@ func (a *App) upload(key, id string) (*multipartUpload, error) {
 func (a *App) UploadPart(sr SignedRequest, key, id string, n int, data []byte) (string, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if _, err := a.authorizeStorage(sr, key); err != nil {
-		return "", err
-	}
-	u, err := a.upload(key, id)
+	u, err := a.upload(sr, key, id)
 	if err != nil {
 		return "", err
 	}
@@ -152,10 +153,7 @@ type CompletedPart struct {
 func (a *App) CompleteMultipart(sr SignedRequest, key, id string, list []CompletedPart) (string, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if _, err := a.authorizeStorage(sr, key); err != nil {
-		return "", err
-	}
-	u, err := a.upload(key, id)
+	u, err := a.upload(sr, key, id)
 	if err != nil {
 		return "", err
 	}
@@ -199,10 +197,7 @@ func (a *App) CompleteMultipart(sr SignedRequest, key, id string, list []Complet
 func (a *App) AbortMultipart(sr SignedRequest, key, id string) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if _, err := a.authorizeStorage(sr, key); err != nil {
-		return err
-	}
-	u, err := a.upload(key, id)
+	u, err := a.upload(sr, key, id)
 	if err != nil {
 		return err
 	}
@@ -242,10 +237,7 @@ func (a *App) ListMultipartUploads(sr SignedRequest, prefix string) ([]Multipart
 func (a *App) ListParts(sr SignedRequest, key, id string, marker, max int) ([]Part, bool, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if _, err := a.authorizeStorage(sr, key); err != nil {
-		return nil, false, err
-	}
-	u, err := a.upload(key, id)
+	u, err := a.upload(sr, key, id)
 	if err != nil {
 		return nil, false, err
 	}
